@@ -1,0 +1,340 @@
+package dev.chassis;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import dev.chassis.internal.config.ConfigReader;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The typed, validated view of a service's configuration. Immutable and thread-safe.
+ *
+ * <p>Values come from, lowest precedence first: {@code reference.conf} shipped in chassis-core,
+ * the service's {@code application.conf}, the environment variables in the table below, and {@code
+ * -D} system properties. Every key is documented in {@code reference.conf} and {@code
+ * docs/configuration.md}.
+ *
+ * <table>
+ *   <caption>Environment variables</caption>
+ *   <tr><th>variable</th><th>key</th></tr>
+ *   <tr><td>CHASSIS_SERVICE_NAME</td><td>chassis.service.name</td></tr>
+ *   <tr><td>CHASSIS_GRPC_PORT</td><td>chassis.grpc.port</td></tr>
+ *   <tr><td>CHASSIS_ADMIN_PORT</td><td>chassis.admin.port</td></tr>
+ *   <tr><td>CHASSIS_SHUTDOWN_GRACE</td><td>chassis.shutdown.grace</td></tr>
+ *   <tr><td>CONSUL_HTTP_ADDR</td><td>chassis.discovery.consul.address</td></tr>
+ *   <tr><td>CHASSIS_TLS_CERT, CHASSIS_TLS_KEY</td><td>chassis.tls.cert, chassis.tls.key</td></tr>
+ *   <tr><td>CHASSIS_TLS_CLIENT_CA</td><td>chassis.tls.client-ca</td></tr>
+ * </table>
+ *
+ * <p>Invalid values fail in {@link #load()} with a {@link ChassisConfigException} that names the
+ * key, the value and what was expected.
+ *
+ * <pre>{@code
+ * ChassisConfig config = ChassisConfig.load();
+ * int port = config.grpc().port();
+ * }</pre>
+ */
+public final class ChassisConfig {
+  /** Environment variables that override keys, in the order of DESIGN.md's table. */
+  static final Map<String, String> ENVIRONMENT_KEYS =
+      Map.of(
+          "CHASSIS_SERVICE_NAME", "chassis.service.name",
+          "CHASSIS_GRPC_PORT", "chassis.grpc.port",
+          "CHASSIS_ADMIN_PORT", "chassis.admin.port",
+          "CHASSIS_SHUTDOWN_GRACE", "chassis.shutdown.grace",
+          "CONSUL_HTTP_ADDR", "chassis.discovery.consul.address",
+          "CHASSIS_TLS_CERT", "chassis.tls.cert",
+          "CHASSIS_TLS_KEY", "chassis.tls.key",
+          "CHASSIS_TLS_CLIENT_CA", "chassis.tls.client-ca");
+
+  private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+  private static final String FALLBACK_SERVICE_NAME = "chassis-service";
+
+  /** Server transport settings ({@code chassis.grpc.*}). */
+  public record Grpc(
+      String host,
+      int port,
+      int maxInboundMessageSize,
+      int maxInboundMetadataSize,
+      Duration maxConnectionAge,
+      Duration maxConnectionAgeGrace,
+      Duration keepAliveTime,
+      Duration keepAliveTimeout,
+      Duration permitKeepAliveTime,
+      boolean permitKeepAliveWithoutCalls,
+      int executorThreads,
+      boolean reflection) {}
+
+  /** Admin HTTP settings ({@code chassis.admin.*}); port -1 means disabled. */
+  public record Admin(String host, int port) {
+    /** Whether the admin HTTP server runs. */
+    public boolean enabled() {
+      return port >= 0;
+    }
+  }
+
+  /** Readiness check scheduling ({@code chassis.health.*}). */
+  public record Health(Duration checkInterval, Duration checkTimeout) {}
+
+  /** Graceful shutdown settings ({@code chassis.shutdown.*}). */
+  public record Shutdown(Duration grace, Duration drainDelay, boolean handleSignals) {}
+
+  /** Server TLS files ({@code chassis.tls.*}); all null means plaintext. */
+  public record Tls(@Nullable Path cert, @Nullable Path key, @Nullable Path clientCa) {
+    /** Whether the gRPC port serves TLS. */
+    public boolean enabled() {
+      return cert != null;
+    }
+
+    /** Whether clients must present a certificate (mutual TLS). */
+    public boolean mutual() {
+      return clientCa != null;
+    }
+  }
+
+  private final Config raw;
+  private final String serviceName;
+  private final String serviceVersion;
+  private final Grpc grpc;
+  private final Admin admin;
+  private final Health health;
+  private final Shutdown shutdown;
+  private final Tls tls;
+  private final @Nullable URI consulAddress;
+
+  private ChassisConfig(Config raw) {
+    this.raw = raw;
+    ConfigReader chassis = ConfigReader.of(raw).at("chassis");
+    this.serviceName = serviceName(chassis);
+    this.serviceVersion = chassis.string("service.version");
+    this.grpc =
+        new Grpc(
+            chassis.string("grpc.host"),
+            chassis.port("grpc.port", false),
+            chassis.bytes("grpc.max-inbound-message-size", Integer.MAX_VALUE),
+            chassis.bytes("grpc.max-inbound-metadata-size", Integer.MAX_VALUE),
+            chassis.duration("grpc.max-connection-age", false),
+            chassis.duration("grpc.max-connection-age-grace", false),
+            chassis.duration("grpc.keepalive-time", false),
+            chassis.duration("grpc.keepalive-timeout", false),
+            chassis.duration("grpc.permit-keepalive-time", true),
+            chassis.bool("grpc.permit-keepalive-without-calls"),
+            chassis.integer("grpc.executor-threads", 0, 10_000),
+            chassis.bool("grpc.reflection"));
+    this.admin = new Admin(chassis.string("admin.host"), chassis.port("admin.port", true));
+    this.health =
+        new Health(
+            chassis.duration("health.check-interval", false),
+            chassis.duration("health.check-timeout", false));
+    this.shutdown =
+        new Shutdown(
+            chassis.duration("shutdown.grace", false),
+            chassis.duration("shutdown.drain-delay", true),
+            chassis.bool("shutdown.handle-signals"));
+    this.tls = tls(chassis);
+    this.consulAddress = consulAddress(chassis);
+  }
+
+  /**
+   * Loads the configuration of this process: {@code reference.conf}, {@code application.conf} (or
+   * the file named by {@code -Dconfig.file}), the environment and system properties.
+   *
+   * @throws ChassisConfigException when a value is invalid
+   */
+  public static ChassisConfig load() {
+    return load(Thread.currentThread().getContextClassLoader(), System.getenv(), System.getProperties());
+  }
+
+  static ChassisConfig load(ClassLoader classLoader, Map<String, String> env, Properties props) {
+    try {
+      ConfigFactory.invalidateCaches();
+      Config merged =
+          ConfigFactory.parseProperties(props)
+              .withFallback(environmentOverlay(env))
+              .withFallback(ConfigFactory.defaultApplication(classLoader))
+              .withFallback(ConfigFactory.defaultReference(classLoader))
+              .resolve();
+      return new ChassisConfig(merged);
+    } catch (ConfigException e) {
+      throw new ChassisConfigException("invalid configuration: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Chassis defaults overlaid with the given HOCON text, ignoring {@code application.conf}, the
+   * environment and system properties. Meant for tests and embedding, for example {@code
+   * ChassisConfig.of("chassis.grpc.port = 0")}.
+   *
+   * @throws ChassisConfigException when the text does not parse or a value is invalid
+   */
+  public static ChassisConfig of(String hocon) {
+    try {
+      return from(ConfigFactory.parseString(hocon).withFallback(ConfigFactory.defaultReference()));
+    } catch (ConfigException e) {
+      throw new ChassisConfigException("invalid configuration: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Wraps an already assembled Typesafe {@link Config}, which must contain Chassis's {@code
+   * reference.conf} (for example via {@code withFallback(ConfigFactory.defaultReference())}).
+   *
+   * @throws ChassisConfigException when a value is invalid
+   */
+  public static ChassisConfig from(Config config) {
+    try {
+      return new ChassisConfig(config.resolve());
+    } catch (ConfigException e) {
+      throw new ChassisConfigException("invalid configuration: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The same configuration with {@code hocon} layered on top, for tests and tools that adjust a
+   * loaded configuration (for example {@code config.with("chassis.grpc.port = 0")}).
+   */
+  public ChassisConfig with(String hocon) {
+    try {
+      return new ChassisConfig(ConfigFactory.parseString(hocon).withFallback(raw).resolve());
+    } catch (ConfigException e) {
+      throw new ChassisConfigException("invalid configuration: " + e.getMessage(), e);
+    }
+  }
+
+  private static Config environmentOverlay(Map<String, String> env) {
+    Map<String, Object> values = new HashMap<>();
+    Config overlay = ConfigFactory.empty("environment variables");
+    for (Map.Entry<String, String> entry : ENVIRONMENT_KEYS.entrySet()) {
+      String value = env.get(entry.getKey());
+      if (value != null && !value.isBlank()) {
+        values.put(entry.getKey(), value);
+        overlay =
+            overlay.withValue(
+                entry.getValue(),
+                ConfigValueFactory.fromAnyRef(value.trim(), "env var " + entry.getKey()));
+      }
+    }
+    return overlay;
+  }
+
+  private static String serviceName(ConfigReader chassis) {
+    String name = chassis.optionalString("service.name");
+    if (name == null) {
+      name = jarName();
+    }
+    if (!SERVICE_NAME.matcher(name).matches()) {
+      throw chassis.invalid(
+          "service.name", "1 to 63 letters, digits, '.', '_' or '-', starting alphanumeric", null);
+    }
+    return name;
+  }
+
+  /** {@code java -jar path/to/my-service.jar} gives {@code my-service}; otherwise a fallback. */
+  private static String jarName() {
+    String command = System.getProperty("sun.java.command", "").trim();
+    String first = command.isEmpty() ? "" : command.split("\\s+", 2)[0];
+    if (first.endsWith(".jar")) {
+      String file = Path.of(first).getFileName().toString();
+      String name = file.substring(0, file.length() - ".jar".length());
+      if (SERVICE_NAME.matcher(name).matches()) {
+        return name;
+      }
+    }
+    return FALLBACK_SERVICE_NAME;
+  }
+
+  private static Tls tls(ConfigReader chassis) {
+    Path cert = chassis.optionalPath("tls.cert");
+    Path key = chassis.optionalPath("tls.key");
+    Path clientCa = chassis.optionalPath("tls.client-ca");
+    if ((cert == null) != (key == null)) {
+      String missing = cert == null ? "tls.cert" : "tls.key";
+      throw chassis.invalid(missing, "set together with chassis.tls.cert and chassis.tls.key", null);
+    }
+    if (clientCa != null && cert == null) {
+      throw chassis.invalid(
+          "tls.cert", "a certificate file, since chassis.tls.client-ca is set", null);
+    }
+    return new Tls(cert, key, clientCa);
+  }
+
+  private static @Nullable URI consulAddress(ConfigReader chassis) {
+    String value = chassis.optionalString("discovery.consul.address");
+    if (value == null) {
+      return null;
+    }
+    // Consul's own CLI accepts "127.0.0.1:8500" without a scheme; so do we.
+    String withScheme = value.contains("://") ? value : "http://" + value;
+    try {
+      URI uri = URI.create(withScheme);
+      String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+      if (uri.getHost() == null || !(scheme.equals("http") || scheme.equals("https"))) {
+        throw new IllegalArgumentException("not an http(s) address");
+      }
+      return uri;
+    } catch (IllegalArgumentException e) {
+      throw chassis.invalid(
+          "discovery.consul.address", "an address such as http://127.0.0.1:8500", e);
+    }
+  }
+
+  /** The underlying Typesafe config, for keys outside Chassis (for example the application's). */
+  public Config raw() {
+    return raw;
+  }
+
+  /** {@code chassis.service.name}. */
+  public String serviceName() {
+    return serviceName;
+  }
+
+  /** {@code chassis.service.version}; empty when unset. */
+  public String serviceVersion() {
+    return serviceVersion;
+  }
+
+  /** {@code chassis.grpc.*}. */
+  public Grpc grpc() {
+    return grpc;
+  }
+
+  /** {@code chassis.admin.*}. */
+  public Admin admin() {
+    return admin;
+  }
+
+  /** {@code chassis.health.*}. */
+  public Health health() {
+    return health;
+  }
+
+  /** {@code chassis.shutdown.*}. */
+  public Shutdown shutdown() {
+    return shutdown;
+  }
+
+  /** {@code chassis.tls.*}. */
+  public Tls tls() {
+    return tls;
+  }
+
+  /** {@code chassis.discovery.consul.address}, normalised to an http(s) URI, if set. */
+  public Optional<URI> consulAddress() {
+    return Optional.ofNullable(consulAddress);
+  }
+
+  @Override
+  public String toString() {
+    return "ChassisConfig{service=" + serviceName + ", grpc=" + grpc + ", admin=" + admin + "}";
+  }
+}

@@ -1,0 +1,154 @@
+package dev.chassis.client;
+
+import dev.chassis.ChassisConfig;
+import dev.chassis.ChassisConfigException;
+import io.grpc.ChannelCredentials;
+import io.grpc.ClientInterceptor;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.NameResolverRegistry;
+import io.grpc.TlsChannelCredentials;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Builds a {@link ManagedChannel} to another service from {@code chassis.clients."name"} (over the
+ * {@code chassis.client} defaults): the target, a default service config with the load-balancing
+ * policy, per-method timeouts and retry policies, keepalive, message size limit, and plaintext or
+ * TLS.
+ *
+ * <pre>{@code
+ * ManagedChannel channel = Chassis.channel(config, "user-service").build();
+ * UserServiceGrpc.UserServiceBlockingStub users = UserServiceGrpc.newBlockingStub(channel);
+ * }</pre>
+ *
+ * <p>Targets: {@code static:///host:port,host:port}, {@code dns:///host:port}, plain {@code
+ * host:port}, and {@code consul:///name} once the Consul resolver is on the class path. The caller
+ * owns the channel and shuts it down. Not thread-safe; build once.
+ */
+public final class ChassisChannelBuilder {
+  private final ChassisConfig config;
+  private final String serviceName;
+  private final ClientSettings settings;
+  private final List<ClientInterceptor> interceptors = new ArrayList<>();
+  private @Nullable String target;
+  private @Nullable Executor executor;
+
+  private ChassisChannelBuilder(ChassisConfig config, String serviceName) {
+    this.config = config;
+    this.serviceName = serviceName;
+    this.settings = ClientSettings.forService(config, serviceName);
+    this.target = settings.target();
+  }
+
+  /**
+   * Starts a channel to {@code serviceName}, configured by {@code chassis.clients."serviceName"}.
+   *
+   * @throws ChassisConfigException when that configuration is invalid
+   */
+  public static ChassisChannelBuilder forService(ChassisConfig config, String serviceName) {
+    if (serviceName.isBlank()) {
+      throw new IllegalArgumentException("serviceName: blank (expected: a service name)");
+    }
+    return new ChassisChannelBuilder(config, serviceName);
+  }
+
+  /** Overrides the configured target, for example {@code "static:///127.0.0.1:50051"}. */
+  public ChassisChannelBuilder target(String target) {
+    this.target = target;
+    return this;
+  }
+
+  /**
+   * Adds application interceptors; they run outermost, in the order given, before the Chassis
+   * client chain.
+   */
+  public ChassisChannelBuilder intercept(ClientInterceptor... interceptors) {
+    this.interceptors.addAll(List.of(interceptors));
+    return this;
+  }
+
+  /** Runs callbacks (stream observers) on {@code executor}; the caller owns it. */
+  public ChassisChannelBuilder executor(Executor executor) {
+    this.executor = executor;
+    return this;
+  }
+
+  /**
+   * The target the channel will use: the explicit or configured one, else {@code consul:///name}
+   * when Consul is configured and its resolver is present.
+   *
+   * @throws ChassisConfigException when there is none
+   */
+  public String resolvedTarget() {
+    if (target != null) {
+      return target;
+    }
+    if (config.consulAddress().isPresent()
+        && NameResolverRegistry.getDefaultRegistry().getProviderForScheme("consul") != null) {
+      return "consul:///" + serviceName;
+    }
+    String key = "chassis.clients." + serviceName + ".target";
+    throw new ChassisConfigException(
+        key + ": missing (expected: a target such as static:///127.0.0.1:50051, or"
+            + " chassis.discovery.consul.address set)");
+  }
+
+  /** The default service config the channel is built with, as grpc's JSON-shaped map. */
+  public Map<String, ?> serviceConfig() {
+    return ServiceConfigs.from(settings);
+  }
+
+  /** Builds the channel. It connects lazily, on the first call. */
+  public ManagedChannel build() {
+    ManagedChannelBuilder<?> builder = Grpc.newChannelBuilder(resolvedTarget(), credentials());
+    builder
+        .defaultServiceConfig(serviceConfig())
+        // Our config is the source of truth; a DNS TXT service config must not replace it.
+        .disableServiceConfigLookUp()
+        .enableRetry()
+        .keepAliveTime(settings.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+        .keepAliveTimeout(settings.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+        .keepAliveWithoutCalls(settings.keepAliveWithoutCalls())
+        .maxInboundMessageSize(settings.maxInboundMessageSize())
+        .userAgent("chassis/" + config.serviceName());
+    if (settings.authority() != null) {
+      builder.overrideAuthority(settings.authority());
+    }
+    if (executor != null) {
+      builder.executor(executor);
+    }
+    // ManagedChannelBuilder.intercept: the last added runs first, so add in reverse.
+    List<ClientInterceptor> chain = new ArrayList<>(interceptors);
+    java.util.Collections.reverse(chain);
+    builder.intercept(chain);
+    return builder.build();
+  }
+
+  private ChannelCredentials credentials() {
+    ClientSettings.Tls tls = settings.tls();
+    if (!tls.enabled()) {
+      return InsecureChannelCredentials.create();
+    }
+    try {
+      TlsChannelCredentials.Builder credentials = TlsChannelCredentials.newBuilder();
+      if (tls.ca() != null) {
+        credentials.trustManager(tls.ca().toFile());
+      }
+      if (tls.cert() != null && tls.key() != null) {
+        credentials.keyManager(tls.cert().toFile(), tls.key().toFile());
+      }
+      return credentials.build();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the TLS files of client " + serviceName, e);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package dev.chassis.client;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigUtil;
+import dev.chassis.ChassisConfig;
+import dev.chassis.internal.config.ConfigReader;
+import io.grpc.Status;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One client's settings: {@code chassis.clients."name"} over {@code chassis.client}, validated.
+ */
+record ClientSettings(
+    @Nullable String target,
+    String loadBalancingPolicy,
+    Duration timeout,
+    boolean waitForReady,
+    Duration keepAliveTime,
+    Duration keepAliveTimeout,
+    boolean keepAliveWithoutCalls,
+    int maxInboundMessageSize,
+    @Nullable String authority,
+    Tls tls,
+    Map<String, MethodSettings> methods) {
+
+  record Tls(boolean enabled, @Nullable Path ca, @Nullable Path cert, @Nullable Path key) {}
+
+  /** A service ("pkg.Service") or method ("pkg.Service/Method") entry under {@code methods}. */
+  record MethodSettings(
+      @Nullable Duration timeout, @Nullable Boolean waitForReady, @Nullable Retry retry) {}
+
+  record Retry(
+      int maxAttempts,
+      Duration initialBackoff,
+      Duration maxBackoff,
+      double backoffMultiplier,
+      List<Status.Code> retryableStatusCodes) {}
+
+  static ClientSettings forService(ChassisConfig chassis, String serviceName) {
+    Config raw = chassis.raw();
+    String serviceKey = "chassis.clients." + ConfigUtil.joinPath(serviceName);
+    Config merged = raw.getConfig("chassis.client");
+    String prefix = "chassis.client";
+    if (raw.hasPath(serviceKey)) {
+      merged = raw.getConfig(serviceKey).withFallback(merged);
+      prefix = serviceKey;
+    }
+    ConfigReader reader = ConfigReader.of(merged, prefix);
+    String policy = reader.string("load-balancing-policy");
+    if (!policy.equals("round_robin") && !policy.equals("pick_first")) {
+      throw reader.invalid("load-balancing-policy", "round_robin or pick_first", null);
+    }
+    ConfigReader tls = reader.at("tls");
+    Path cert = tls.optionalPath("cert");
+    Path key = tls.optionalPath("key");
+    if ((cert == null) != (key == null)) {
+      throw tls.invalid(cert == null ? "cert" : "key", "tls.cert and tls.key set together", null);
+    }
+    return new ClientSettings(
+        reader.optionalString("target"),
+        policy,
+        reader.duration("timeout", true),
+        reader.bool("wait-for-ready"),
+        reader.duration("keepalive-time", false),
+        reader.duration("keepalive-timeout", false),
+        reader.bool("keepalive-without-calls"),
+        reader.bytes("max-inbound-message-size", Integer.MAX_VALUE),
+        reader.optionalString("authority"),
+        new Tls(tls.bool("enabled"), tls.optionalPath("ca"), cert, key),
+        methods(reader));
+  }
+
+  private static Map<String, MethodSettings> methods(ConfigReader reader) {
+    Map<String, MethodSettings> methods = new LinkedHashMap<>();
+    Config all = reader.config().getConfig("methods");
+    for (String name : all.root().keySet()) {
+      String path = ConfigUtil.joinPath("methods", name);
+      if (!name.matches("[A-Za-z_][\\w.]*(/[A-Za-z_]\\w*)?")) {
+        throw reader.invalid(path, "a key \"package.Service\" or \"package.Service/Method\"", null);
+      }
+      ConfigReader method = reader.at(path);
+      methods.put(
+          name,
+          new MethodSettings(
+              method.has("timeout") ? method.duration("timeout", true) : null,
+              method.has("wait-for-ready") ? method.bool("wait-for-ready") : null,
+              method.has("retry") ? retry(reader, path) : null));
+    }
+    return Map.copyOf(methods);
+  }
+
+  private static Retry retry(ConfigReader client, String methodPath) {
+    // Keys a method's retry block leaves out come from chassis.client.retry-defaults.
+    String path = methodPath + ".retry";
+    Config merged =
+        client.config().getConfig(path).withFallback(client.config().getConfig("retry-defaults"));
+    ConfigReader retry = ConfigReader.of(merged, client.key(path));
+    List<Status.Code> codes = new ArrayList<>();
+    for (String code : retry.strings("retryable-status-codes")) {
+      try {
+        codes.add(Status.Code.valueOf(code.trim().toUpperCase(Locale.ROOT)));
+      } catch (IllegalArgumentException e) {
+        throw retry.invalid("retryable-status-codes", "gRPC code names such as UNAVAILABLE", e);
+      }
+    }
+    if (codes.isEmpty() || codes.contains(Status.Code.OK)) {
+      throw retry.invalid("retryable-status-codes", "at least one error code, not OK", null);
+    }
+    return new Retry(
+        retry.integer("max-attempts", 2, 5),
+        retry.duration("initial-backoff", false),
+        retry.duration("max-backoff", false),
+        retry.number("backoff-multiplier", 1.0, 10.0),
+        List.copyOf(codes));
+  }
+}

@@ -1,0 +1,511 @@
+package dev.chassis.server;
+
+import dev.chassis.ChassisConfig;
+import dev.chassis.errors.ErrorInterceptors;
+import dev.chassis.health.ReadinessCheck;
+import dev.chassis.internal.health.ReadinessMonitor;
+import dev.chassis.observability.logging.LogContext;
+import dev.chassis.observability.logging.LoggingInterceptors;
+import dev.chassis.observability.metrics.ChassisMetrics;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerCredentials;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.TlsServerCredentials;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running Chassis gRPC server: the application's services behind the Chassis interceptor chain,
+ * {@code grpc.health.v1}, reflection, the admin HTTP endpoint, and graceful drain.
+ *
+ * <pre>{@code
+ * ChassisConfig config = ChassisConfig.load();
+ * ChassisServer server = ChassisServer.newBuilder(config)
+ *     .addService(new UserServiceHandler(repository))
+ *     .readinessCheck("database", repository::ping)
+ *     .start();
+ * server.awaitTermination();   // returns after SIGTERM has drained the server
+ * }</pre>
+ *
+ * <p><b>Interceptors</b>, outermost first: logging context ({@code grpc.method} in the MDC), error
+ * mapping, then the application's own interceptors, then the handler. Tracing, metrics, the access
+ * log and limits take their places in front of error mapping as they are enabled.
+ *
+ * <p><b>Drain</b> ({@link #close()} or SIGTERM): readiness turns 503 and every health status
+ * NOT_SERVING; {@link LifecycleListener#onDraining} runs (registry deregistration); new calls are
+ * still served for {@code chassis.shutdown.drain-delay}; then the port stops accepting and
+ * in-flight calls get until {@code chassis.shutdown.grace} (counted from the start of the drain)
+ * to finish; what remains is cancelled. On SIGTERM the process then exits with status 0.
+ *
+ * <p>Thread-safe. {@link #close()} is idempotent and blocks until the server stopped.
+ */
+public final class ChassisServer implements AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(ChassisServer.class);
+  private static final Duration FORCED_STOP_WAIT = Duration.ofSeconds(5);
+
+  private final ChassisConfig config;
+  private final Server server;
+  private final @Nullable AdminHttpServer admin;
+  private final ReadinessMonitor readiness;
+  private final PrometheusMeterRegistry meterRegistry;
+  private final boolean ownsMeterRegistry;
+  private final @Nullable ExecutorService ownedExecutor;
+  private final List<LifecycleListener> listeners;
+  private final boolean handleProcessSignals;
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private final CountDownLatch terminated = new CountDownLatch(1);
+  private final @Nullable Thread shutdownHook;
+
+  private ChassisServer(Builder builder, Started started) {
+    this.config = builder.config;
+    this.server = started.server;
+    this.admin = started.admin;
+    this.readiness = started.readiness;
+    this.meterRegistry = started.meterRegistry;
+    this.ownsMeterRegistry = builder.meterRegistry == null;
+    this.ownedExecutor = started.ownedExecutor;
+    this.listeners = List.copyOf(builder.listeners);
+    this.handleProcessSignals = builder.inProcessName == null;
+    this.shutdownHook =
+        handleProcessSignals ? new Thread(this::closeFromShutdownHook, "chassis-shutdown-hook") : null;
+  }
+
+  /** Starts building a server from {@code config}. */
+  public static Builder newBuilder(ChassisConfig config) {
+    return new Builder(config);
+  }
+
+  /** The gRPC port actually bound (useful with {@code chassis.grpc.port = 0}); -1 in-process. */
+  public int port() {
+    return server.getPort();
+  }
+
+  /** The admin HTTP port actually bound, or -1 when the admin endpoint is disabled. */
+  public int adminPort() {
+    return admin == null ? -1 : admin.port();
+  }
+
+  /** The configuration this server runs with. */
+  public ChassisConfig config() {
+    return config;
+  }
+
+  /** The registry served at {@code /metrics}; add application meters to it. */
+  public PrometheusMeterRegistry meterRegistry() {
+    return meterRegistry;
+  }
+
+  /** Whether the server is started, not draining, and every readiness check passes. */
+  public boolean isReady() {
+    return readiness.snapshot().ready();
+  }
+
+  /** Whether a drain has begun. */
+  public boolean isDraining() {
+    return draining.get();
+  }
+
+  /** Blocks until the server has stopped (after a drain). */
+  public void awaitTermination() throws InterruptedException {
+    terminated.await();
+  }
+
+  /** Blocks until the server has stopped or {@code timeout} passed; returns whether it stopped. */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    return terminated.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Drains and stops the server as described in the class documentation. Blocks until stopped; at
+   * most about {@code chassis.shutdown.grace} plus a few seconds if calls had to be cancelled.
+   * Calling it again waits for the first drain to finish.
+   */
+  @Override
+  public void close() {
+    if (!draining.compareAndSet(false, true)) {
+      awaitUninterruptibly();
+      return;
+    }
+    long start = System.nanoTime();
+    Duration grace = config.shutdown().grace();
+    logger.info("draining {}: health NOT_SERVING, grace {}", config.serviceName(), grace);
+    readiness.drain();
+    for (LifecycleListener listener : listeners) {
+      notify(listener, "onDraining", () -> listener.onDraining(this));
+    }
+    Duration delay = min(config.shutdown().drainDelay(), grace);
+    sleepUninterruptibly(delay.minusNanos(System.nanoTime() - start));
+    server.shutdown();
+    boolean clean = awaitServer(grace.minusNanos(System.nanoTime() - start));
+    if (!clean) {
+      logger.warn("grace period {} over; cancelling the calls still in flight", grace);
+      server.shutdownNow();
+      awaitServer(FORCED_STOP_WAIT);
+    }
+    if (admin != null) {
+      admin.close();
+    }
+    readiness.close();
+    if (ownedExecutor != null) {
+      ownedExecutor.shutdownNow();
+    }
+    for (LifecycleListener listener : listeners) {
+      notify(listener, "onStopped", () -> listener.onStopped(this));
+    }
+    if (ownsMeterRegistry) {
+      meterRegistry.close();
+    }
+    ShutdownSignals.unregister(this);
+    removeShutdownHook();
+    logger.info(
+        "stopped {} in {} ms ({})",
+        config.serviceName(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start),
+        clean ? "all calls completed" : "calls cancelled after the grace period");
+    terminated.countDown();
+  }
+
+  private void closeFromShutdownHook() {
+    if (!draining.get()) {
+      logger.info("JVM is shutting down; draining");
+    }
+    close();
+  }
+
+  private void removeShutdownHook() {
+    if (shutdownHook == null || Thread.currentThread() == shutdownHook) {
+      return;
+    }
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException e) {
+      // The JVM is already shutting down (System.exit after a signal); the hook will see us closed.
+      logger.debug("shutdown already in progress", e);
+    }
+  }
+
+  private boolean awaitServer(Duration timeout) {
+    try {
+      return server.awaitTermination(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return server.isTerminated();
+    }
+  }
+
+  private void awaitUninterruptibly() {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        terminated.await();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void sleepUninterruptibly(Duration duration) {
+    if (duration.isNegative() || duration.isZero()) {
+      return;
+    }
+    // Deliberate: the drain delay keeps the port open while clients notice NOT_SERVING.
+    long deadline = System.nanoTime() + duration.toNanos();
+    boolean interrupted = false;
+    long remaining;
+    while ((remaining = deadline - System.nanoTime()) > 0) {
+      try {
+        TimeUnit.NANOSECONDS.sleep(remaining);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private void notify(LifecycleListener listener, String event, Runnable action) {
+    try {
+      action.run();
+    } catch (RuntimeException e) {
+      logger.error("lifecycle listener {} failed in {}", listener, event, e);
+    }
+  }
+
+  private record Started(
+      Server server,
+      @Nullable AdminHttpServer admin,
+      ReadinessMonitor readiness,
+      PrometheusMeterRegistry meterRegistry,
+      @Nullable ExecutorService ownedExecutor) {}
+
+  /** Builds and starts a {@link ChassisServer}. Not thread-safe; use once. */
+  public static final class Builder {
+    private final ChassisConfig config;
+    private final List<ServerServiceDefinition> services = new ArrayList<>();
+    private final List<ServerInterceptor> interceptors = new ArrayList<>();
+    private final Map<String, ReadinessCheck> readinessChecks = new LinkedHashMap<>();
+    private final List<LifecycleListener> listeners = new ArrayList<>();
+    private @Nullable Executor executor;
+    private @Nullable PrometheusMeterRegistry meterRegistry;
+    private @Nullable String inProcessName;
+
+    private Builder(ChassisConfig config) {
+      this.config = config;
+    }
+
+    /** Adds an application service (a generated {@code *ImplBase} subclass). */
+    public Builder addService(BindableService service) {
+      return addService(service.bindService());
+    }
+
+    /** Adds an application service definition. */
+    public Builder addService(ServerServiceDefinition service) {
+      services.add(service);
+      return this;
+    }
+
+    /**
+     * Adds an application interceptor. Application interceptors run inside the Chassis chain (after
+     * error mapping, so their exceptions are mapped too), in the order added, outermost first.
+     */
+    public Builder intercept(ServerInterceptor interceptor) {
+      interceptors.add(interceptor);
+      return this;
+    }
+
+    /**
+     * Adds a readiness check; see {@link ReadinessCheck}.
+     *
+     * @param name shown in {@code /health/ready} and logs, such as {@code "database"}; unique
+     */
+    public Builder readinessCheck(String name, ReadinessCheck check) {
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("name: blank (expected: a check name)");
+      }
+      if (readinessChecks.putIfAbsent(name, check) != null) {
+        throw new IllegalArgumentException("name: " + name + " (expected: a unique check name)");
+      }
+      return this;
+    }
+
+    /** Adds a lifecycle listener; listeners run in the order added. */
+    public Builder lifecycleListener(LifecycleListener listener) {
+      listeners.add(listener);
+      return this;
+    }
+
+    /**
+     * Runs handlers on {@code executor} instead of the Chassis pool ({@code
+     * chassis.grpc.executor-threads}). The caller owns and shuts down the executor.
+     */
+    public Builder executor(Executor executor) {
+      this.executor = executor;
+      return this;
+    }
+
+    /** Uses {@code registry} for {@code /metrics}; the caller owns and closes it. */
+    public Builder meterRegistry(PrometheusMeterRegistry registry) {
+      this.meterRegistry = registry;
+      return this;
+    }
+
+    /**
+     * Serves on grpc's in-process transport named {@code name} instead of the network: same
+     * services, interceptors and health, but no admin HTTP endpoint, no signal handling. For tests;
+     * chassis-testing's extension uses it.
+     */
+    public Builder inProcess(String name) {
+      this.inProcessName = name;
+      return this;
+    }
+
+    /**
+     * Starts the server. On return it listens, health is published (SERVING when every readiness
+     * check passed), the admin endpoint answers, and SIGTERM drains it.
+     *
+     * @throws IOException when a port cannot be bound
+     */
+    public ChassisServer start() throws IOException {
+      LogContext.setServiceName(config.serviceName());
+      PrometheusMeterRegistry registry =
+          meterRegistry != null
+              ? meterRegistry
+              : ChassisMetrics.newPrometheusRegistry(config.serviceName());
+      ExecutorService ownedExecutor = executor == null ? newHandlerExecutor() : null;
+      Executor handlerExecutor = executor != null ? executor : ownedExecutor;
+
+      HealthStatusManager health = new HealthStatusManager();
+      List<String> serviceNames = new ArrayList<>();
+      for (ServerServiceDefinition service : services) {
+        serviceNames.add(service.getServiceDescriptor().getName());
+      }
+      ReadinessMonitor readiness =
+          new ReadinessMonitor(
+              health,
+              readinessChecks,
+              serviceNames,
+              config.health().checkInterval(),
+              config.health().checkTimeout());
+
+      ServerBuilder<?> builder = transport();
+      builder.executor(handlerExecutor);
+      List<ServerInterceptor> chain = chain();
+      for (ServerServiceDefinition service : services) {
+        builder.addService(ServerInterceptors.interceptForward(service, chain));
+      }
+      builder.addService(health.getHealthService());
+      if (config.grpc().reflection()) {
+        builder.addService(ProtoReflectionServiceV1.newInstance());
+        builder.addService(reflectionV1Alpha());
+      }
+
+      Server server = builder.build();
+      AdminHttpServer admin = null;
+      try {
+        server.start();
+        if (inProcessName == null && config.admin().enabled()) {
+          admin =
+              AdminHttpServer.start(
+                  config.admin().host(), config.admin().port(), registry, readiness::snapshot);
+        }
+      } catch (IOException | RuntimeException e) {
+        server.shutdownNow();
+        readiness.close();
+        if (ownedExecutor != null) {
+          ownedExecutor.shutdownNow();
+        }
+        throw e;
+      }
+      readiness.start();
+      ChassisServer chassisServer =
+          new ChassisServer(this, new Started(server, admin, readiness, registry, ownedExecutor));
+      logger.info(
+          "started {}: gRPC on {}:{}{}, admin {}, services {}",
+          config.serviceName(),
+          inProcessName == null ? config.grpc().host() : "in-process",
+          inProcessName == null ? String.valueOf(chassisServer.port()) : inProcessName,
+          config.tls().enabled() ? (config.tls().mutual() ? " (mTLS)" : " (TLS)") : "",
+          admin == null ? "disabled" : "on port " + admin.port(),
+          serviceNames);
+      for (LifecycleListener listener : listeners) {
+        chassisServer.notify(listener, "onStarted", () -> listener.onStarted(chassisServer));
+      }
+      if (chassisServer.shutdownHook != null) {
+        Runtime.getRuntime().addShutdownHook(chassisServer.shutdownHook);
+        if (config.shutdown().handleSignals()) {
+          ShutdownSignals.register(chassisServer);
+        }
+      }
+      return chassisServer;
+    }
+
+    /** Outermost first. Later issues add tracing, metrics, access log and limits here. */
+    private List<ServerInterceptor> chain() {
+      List<ServerInterceptor> chain = new ArrayList<>();
+      chain.add(LoggingInterceptors.mdc());
+      chain.add(ErrorInterceptors.exceptionMapping());
+      chain.addAll(interceptors);
+      return chain;
+    }
+
+    private ServerBuilder<?> transport() {
+      if (inProcessName != null) {
+        return InProcessServerBuilder.forName(inProcessName)
+            .maxInboundMessageSize(config.grpc().maxInboundMessageSize())
+            .maxInboundMetadataSize(config.grpc().maxInboundMetadataSize());
+      }
+      ChassisConfig.Grpc grpc = config.grpc();
+      InetSocketAddress address = new InetSocketAddress(grpc.host(), grpc.port());
+      NettyServerBuilder builder =
+          config.tls().enabled()
+              ? NettyServerBuilder.forAddress(address, credentials(config.tls()))
+              : NettyServerBuilder.forAddress(address);
+      return builder
+          .maxInboundMessageSize(grpc.maxInboundMessageSize())
+          .maxInboundMetadataSize(grpc.maxInboundMetadataSize())
+          .maxConnectionAge(grpc.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
+          .maxConnectionAgeGrace(grpc.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS)
+          .keepAliveTime(grpc.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+          .keepAliveTimeout(grpc.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+          .permitKeepAliveTime(grpc.permitKeepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+          .permitKeepAliveWithoutCalls(grpc.permitKeepAliveWithoutCalls());
+    }
+
+    private static ServerCredentials credentials(ChassisConfig.Tls tls) {
+      try {
+        TlsServerCredentials.Builder credentials =
+            TlsServerCredentials.newBuilder()
+                .keyManager(requireFile(tls.cert()), requireFile(tls.key()));
+        if (tls.clientCa() != null) {
+          credentials
+              .trustManager(requireFile(tls.clientCa()))
+              .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+        }
+        return credentials.build();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the TLS files of chassis.tls", e);
+      }
+    }
+
+    private static java.io.File requireFile(java.nio.file.@Nullable Path path) {
+      if (path == null) {
+        throw new IllegalStateException("TLS file missing");
+      }
+      return path.toFile();
+    }
+
+    @SuppressWarnings("deprecation") // v1alpha is deprecated, and still what many tools speak.
+    private static BindableService reflectionV1Alpha() {
+      return io.grpc.protobuf.services.ProtoReflectionService.newInstance();
+    }
+
+    private ExecutorService newHandlerExecutor() {
+      int threads = config.grpc().executorThreads();
+      if (threads == 0) {
+        threads = Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
+      }
+      AtomicInteger count = new AtomicInteger();
+      return Executors.newFixedThreadPool(
+          threads,
+          runnable -> {
+            Thread thread = new Thread(runnable, "chassis-grpc-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+          });
+    }
+  }
+}
