@@ -93,7 +93,7 @@ record ClientSettings(
               method.has("wait-for-ready") ? method.bool("wait-for-ready") : null,
               method.has("retry") ? retry(reader, path) : null));
     }
-    return Map.copyOf(methods);
+    return java.util.Collections.unmodifiableMap(methods);
   }
 
   private static Retry retry(ConfigReader client, String methodPath) {

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Builds grpc's service config (the JSON-shaped map of gRFC A2) from {@link ClientSettings}. grpc
@@ -29,14 +30,24 @@ final class ServiceConfigs {
     }
     methodConfigs.add(defaults);
     for (Map.Entry<String, ClientSettings.MethodSettings> entry : settings.methods().entrySet()) {
-      methodConfigs.add(methodConfig(entry.getKey(), entry.getValue(), settings));
+      String key = entry.getKey();
+      int slash = key.indexOf('/');
+      // grpc picks one entry per call (method, else service, else default) and does not merge
+      // them, so a method entry inherits what it leaves unset from its service entry, then from
+      // the defaults.
+      ClientSettings.MethodSettings service =
+          slash < 0 ? null : settings.methods().get(key.substring(0, slash));
+      methodConfigs.add(methodConfig(key, entry.getValue(), service, settings));
     }
     config.put("methodConfig", methodConfigs);
     return config;
   }
 
   private static Map<String, Object> methodConfig(
-      String key, ClientSettings.MethodSettings method, ClientSettings settings) {
+      String key,
+      ClientSettings.MethodSettings method,
+      ClientSettings.@Nullable MethodSettings service,
+      ClientSettings settings) {
     Map<String, Object> config = new LinkedHashMap<>();
     int slash = key.indexOf('/');
     Map<String, Object> name = new LinkedHashMap<>();
@@ -45,14 +56,18 @@ final class ServiceConfigs {
       name.put("method", key.substring(slash + 1));
     }
     config.put("name", List.of(name));
-    // A method entry replaces the default entry entirely in grpc, so inherit unset values here.
-    putTimeout(config, method.timeout() != null ? method.timeout() : settings.timeout());
+    putTimeout(
+        config,
+        first(method.timeout(), service == null ? null : service.timeout(), settings.timeout()));
     boolean waitForReady =
-        method.waitForReady() != null ? method.waitForReady() : settings.waitForReady();
+        first(
+            method.waitForReady(),
+            service == null ? null : service.waitForReady(),
+            settings.waitForReady());
     if (waitForReady) {
       config.put("waitForReady", true);
     }
-    ClientSettings.Retry retry = method.retry();
+    ClientSettings.Retry retry = first(method.retry(), service == null ? null : service.retry(), null);
     if (retry != null) {
       Map<String, Object> policy = new LinkedHashMap<>();
       policy.put("maxAttempts", (double) retry.maxAttempts());
@@ -67,6 +82,11 @@ final class ServiceConfigs {
       config.put("retryPolicy", policy);
     }
     return config;
+  }
+
+  private static <T extends @Nullable Object> T first(
+      @Nullable T method, @Nullable T service, T defaults) {
+    return method != null ? method : service != null ? service : defaults;
   }
 
   private static void putTimeout(Map<String, Object> config, Duration timeout) {

@@ -1,0 +1,189 @@
+package dev.chassis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChassisConfigTest {
+  @TempDir Path dir;
+
+  @Test
+  void load_noOverrides_usesDocumentedDefaults() throws IOException {
+    ChassisConfig config = load("", Map.of(), new Properties());
+
+    assertThat(config.grpc().port()).isEqualTo(50051);
+    assertThat(config.admin().port()).isEqualTo(8081);
+    assertThat(config.shutdown().grace()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(config.grpc().maxInboundMessageSize()).isEqualTo(4 * 1024 * 1024);
+    assertThat(config.tls().enabled()).isFalse();
+    assertThat(config.consulAddress()).isEmpty();
+    assertThat(config.serviceName()).isNotBlank();
+  }
+
+  @Test
+  void load_applicationConf_overridesReference() throws IOException {
+    ChassisConfig config =
+        load("chassis { service.name = orders, grpc.port = 6000 }", Map.of(), new Properties());
+
+    assertThat(config.serviceName()).isEqualTo("orders");
+    assertThat(config.grpc().port()).isEqualTo(6000);
+  }
+
+  @Test
+  void load_environment_overridesApplicationConf() throws IOException {
+    ChassisConfig config =
+        load(
+            "chassis { service.name = orders, grpc.port = 6000, shutdown.grace = 5s }",
+            Map.of(
+                "CHASSIS_GRPC_PORT", "7000",
+                "CHASSIS_SERVICE_NAME", "orders-canary",
+                "CHASSIS_SHUTDOWN_GRACE", "30s",
+                "CHASSIS_ADMIN_PORT", "-1"),
+            new Properties());
+
+    assertThat(config.grpc().port()).isEqualTo(7000);
+    assertThat(config.serviceName()).isEqualTo("orders-canary");
+    assertThat(config.shutdown().grace()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(config.admin().enabled()).isFalse();
+  }
+
+  @Test
+  void load_systemProperty_overridesEnvironment() throws IOException {
+    Properties props = new Properties();
+    props.setProperty("chassis.grpc.port", "8000");
+
+    ChassisConfig config =
+        load("chassis.grpc.port = 6000", Map.of("CHASSIS_GRPC_PORT", "7000"), props);
+
+    assertThat(config.grpc().port()).isEqualTo(8000);
+  }
+
+  @Test
+  void load_unrelatedEnvironmentVariable_isIgnored() throws IOException {
+    ChassisConfig config = load("", Map.of("GRPC_PORT", "1", "PORT", "2"), new Properties());
+
+    assertThat(config.grpc().port()).isEqualTo(50051);
+  }
+
+  @Test
+  void load_portOutOfRangeFromEnv_namesKeyValueOriginAndExpectation() {
+    assertThatThrownBy(() -> load("", Map.of("CHASSIS_GRPC_PORT", "70000"), new Properties()))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.grpc.port")
+        .hasMessageContaining("70000")
+        .hasMessageContaining("CHASSIS_GRPC_PORT")
+        .hasMessageContaining("expected: an integer in 0..65535");
+  }
+
+  @Test
+  void load_nonNumericPort_namesKeyAndValue() {
+    assertThatThrownBy(() -> load("", Map.of("CHASSIS_GRPC_PORT", "http"), new Properties()))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.grpc.port")
+        .hasMessageContaining("http")
+        .hasMessageContaining("expected");
+  }
+
+  @Test
+  void load_badDurationInApplicationConf_namesKeyAndValue() {
+    assertThatThrownBy(() -> load("chassis.shutdown.grace = soon", Map.of(), new Properties()))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.shutdown.grace")
+        .hasMessageContaining("soon")
+        .hasMessageContaining("expected: a duration > 0");
+  }
+
+  @Test
+  void load_zeroGrace_isRejected() {
+    assertThatThrownBy(() -> load("", Map.of("CHASSIS_SHUTDOWN_GRACE", "0s"), new Properties()))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.shutdown.grace");
+  }
+
+  @Test
+  void load_invalidServiceName_isRejected() {
+    assertThatThrownBy(
+            () -> load("", Map.of("CHASSIS_SERVICE_NAME", "user service!"), new Properties()))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.service.name")
+        .hasMessageContaining("user service!");
+  }
+
+  @Test
+  void load_tlsCertWithoutKey_isRejected() {
+    assertThatThrownBy(
+            () -> load("", Map.of("CHASSIS_TLS_CERT", "/tmp/tls.crt"), new Properties()))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.tls.key")
+        .hasMessageContaining("missing");
+  }
+
+  @Test
+  void load_tlsFromEnvironment_enablesMutualTls() throws IOException {
+    ChassisConfig config =
+        load(
+            "",
+            Map.of(
+                "CHASSIS_TLS_CERT", "/certs/tls.crt",
+                "CHASSIS_TLS_KEY", "/certs/tls.key",
+                "CHASSIS_TLS_CLIENT_CA", "/certs/ca.crt"),
+            new Properties());
+
+    assertThat(config.tls().enabled()).isTrue();
+    assertThat(config.tls().mutual()).isTrue();
+    assertThat(config.tls().cert()).isEqualTo(Path.of("/certs/tls.crt"));
+  }
+
+  @Test
+  void load_consulAddressWithoutScheme_isNormalisedToHttp() throws IOException {
+    ChassisConfig config = load("", Map.of("CONSUL_HTTP_ADDR", "127.0.0.1:8500"), new Properties());
+
+    assertThat(config.consulAddress()).hasValueSatisfying(
+        uri -> assertThat(uri.toString()).isEqualTo("http://127.0.0.1:8500"));
+  }
+
+  @Test
+  void load_invalidConsulAddress_isRejected() {
+    assertThatThrownBy(
+            () -> load("", Map.of("CONSUL_HTTP_ADDR", "ftp://consul:21"), new Properties()))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.discovery.consul.address")
+        .hasMessageContaining("ftp://consul:21");
+  }
+
+  @Test
+  void of_layersTextOverDefaults() {
+    ChassisConfig config = ChassisConfig.of("chassis.grpc.port = 0\nchassis.admin.port = -1");
+
+    assertThat(config.grpc().port()).isZero();
+    assertThat(config.admin().enabled()).isFalse();
+    assertThat(config.health().checkInterval()).isEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void with_overridesLoadedConfig() {
+    ChassisConfig config = ChassisConfig.of("chassis.service.name = a").with("chassis.grpc.port = 1");
+
+    assertThat(config.serviceName()).isEqualTo("a");
+    assertThat(config.grpc().port()).isEqualTo(1);
+  }
+
+  private ChassisConfig load(String applicationConf, Map<String, String> env, Properties props)
+      throws IOException {
+    Files.writeString(dir.resolve("application.conf"), applicationConf);
+    try (URLClassLoader loader =
+        new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
+      return ChassisConfig.load(loader, env, props);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package dev.chassis.testing;
+
+import dev.chassis.errors.InvalidArgumentException;
+import dev.chassis.errors.NotFoundException;
+import dev.chassis.errors.UnavailableException;
+import dev.chassis.test.v1.TestRequest;
+import dev.chassis.test.v1.TestResponse;
+import dev.chassis.test.v1.TestServiceGrpc;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** A handler whose behaviour each request picks by {@code action}. */
+public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
+  /** Text an unexpected exception carries that must never reach a client. */
+  public static final String SECRET = "SELECT password FROM users -- at com.acme.Db.query";
+
+  private final String name;
+  private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
+
+  public TestServiceImpl() {
+    this("test");
+  }
+
+  public TestServiceImpl(String name) {
+    this.name = name;
+  }
+
+  /** How many times {@code fail-then-ok} was called with this payload. */
+  public int attempts(String payload) {
+    AtomicInteger count = attempts.get(payload);
+    return count == null ? 0 : count.get();
+  }
+
+  @Override
+  public void unary(TestRequest request, StreamObserver<TestResponse> response) {
+    switch (request.getAction()) {
+      case "ok" -> reply(response, name);
+      case "not-found" -> throw new NotFoundException("thing", request.getPayload());
+      case "invalid" ->
+          throw InvalidArgumentException.newBuilder()
+              .addViolation("name", "must not be empty")
+              .addViolation("email", "must be a valid email address")
+              .build();
+      case "unavailable" ->
+          throw new UnavailableException(
+              "database is down", Duration.ofSeconds(2), new IllegalStateException(SECRET));
+      case "status" -> throw Status.PERMISSION_DENIED.withDescription("nope").asRuntimeException();
+      case "boom" -> throw new IllegalStateException(SECRET);
+      case "on-error-boom" -> response.onError(new IllegalStateException(SECRET));
+      case "on-error-not-found" -> response.onError(new NotFoundException("thing", "7"));
+      case "sleep" -> {
+        pause(request.getDelayMs());
+        reply(response, name);
+      }
+      case "fail-then-ok" -> {
+        int attempt =
+            attempts.computeIfAbsent(request.getPayload(), k -> new AtomicInteger()).incrementAndGet();
+        if (attempt <= request.getCount()) {
+          response.onError(Status.UNAVAILABLE.withDescription("try again").asRuntimeException());
+        } else {
+          reply(response, "attempt " + attempt);
+        }
+      }
+      default -> throw new IllegalArgumentException("unknown action " + request.getAction());
+    }
+  }
+
+  @Override
+  public void serverStream(TestRequest request, StreamObserver<TestResponse> response) {
+    for (int i = 0; i < request.getCount(); i++) {
+      pause(request.getDelayMs());
+      response.onNext(TestResponse.newBuilder().setMessage(name).setIndex(i).build());
+    }
+    response.onCompleted();
+  }
+
+  @Override
+  public StreamObserver<TestRequest> bidiStream(StreamObserver<TestResponse> response) {
+    AtomicInteger index = new AtomicInteger();
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(TestRequest request) {
+        if (request.getAction().equals("boom")) {
+          throw new IllegalStateException(SECRET);
+        }
+        response.onNext(
+            TestResponse.newBuilder()
+                .setMessage(request.getPayload())
+                .setIndex(index.getAndIncrement())
+                .build());
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {
+        response.onCompleted();
+      }
+    };
+  }
+
+  private static void reply(StreamObserver<TestResponse> response, String message) {
+    response.onNext(TestResponse.newBuilder().setMessage(message).build());
+    response.onCompleted();
+  }
+
+  /** Simulated work inside a handler (not test synchronisation). */
+  private static void pause(int millis) {
+    if (millis <= 0) {
+      return;
+    }
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+    }
+  }
+}
