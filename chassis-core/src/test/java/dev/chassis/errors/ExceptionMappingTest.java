@@ -14,7 +14,7 @@ import dev.chassis.server.ChassisServer;
 import dev.chassis.test.v1.TestRequest;
 import dev.chassis.test.v1.TestResponse;
 import dev.chassis.test.v1.TestServiceGrpc;
-import dev.chassis.testing.TestServiceImpl;
+import dev.chassis.testsupport.TestServiceImpl;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;

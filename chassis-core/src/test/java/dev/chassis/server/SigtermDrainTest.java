@@ -3,8 +3,8 @@ package dev.chassis.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.chassis.testing.DrainTestMain;
-import dev.chassis.testing.TestServers;
+import dev.chassis.testsupport.DrainTestMain;
+import dev.chassis.testsupport.TestServers;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import java.io.BufferedReader;

@@ -1,4 +1,4 @@
-package dev.chassis.testing;
+package dev.chassis.testsupport;
 
 import dev.chassis.ChassisConfig;
 import io.grpc.ManagedChannel;
