@@ -1,0 +1,289 @@
+package dev.chassis.sample.user;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.chassis.sample.user.v1.CreateUserRequest;
+import dev.chassis.sample.user.v1.ListUsersRequest;
+import dev.chassis.sample.user.v1.User;
+import dev.chassis.sample.user.v1.UserServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The packaged jar as users run it ({@code java -jar target/sample-user-service.jar}), called by a
+ * non-Java client (Node's {@code @grpc/grpc-js}), then stopped with SIGTERM while a call is in
+ * flight.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SampleServiceProcessIT {
+  private static final Path JAR = Path.of("target", "sample-user-service.jar");
+  private static final Path NODE_CLIENT = Path.of("src", "test", "node");
+  private static final ObjectMapper json = new ObjectMapper();
+  private static final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private static Process process;
+  private static final List<String> output = new CopyOnWriteArrayList<>();
+  private static int grpcPort;
+  private static int adminPort;
+
+  @BeforeAll
+  static void startJar() throws Exception {
+    assertThat(JAR).as("run after 'package'").exists();
+    grpcPort = freePort();
+    adminPort = freePort();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ProcessBuilder builder = new ProcessBuilder(java, "-jar", JAR.toString()).redirectErrorStream(true);
+    builder.environment().put("CHASSIS_GRPC_PORT", String.valueOf(grpcPort));
+    builder.environment().put("CHASSIS_ADMIN_PORT", String.valueOf(adminPort));
+    process = builder.start();
+    Thread reader = new Thread(() -> readLines(process.getInputStream()), "jar-output");
+    reader.setDaemon(true);
+    reader.start();
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptions()
+        .until(() -> get("/health/ready").statusCode() == 200);
+  }
+
+  @AfterAll
+  static void stopJar() {
+    if (process != null) {
+      process.destroyForcibly();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void nodeClient_healthReflectionCrudAndErrorModel(@TempDir Path protos) throws Exception {
+    requireNodeClient();
+    extractProtos(protos);
+
+    Process node =
+        new ProcessBuilder(
+                "node",
+                "e2e.mjs",
+                "--target",
+                "127.0.0.1:" + grpcPort,
+                "--protos",
+                protos.toAbsolutePath().toString())
+            .directory(NODE_CLIENT.toFile())
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    String stdout = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(node.waitFor(90, TimeUnit.SECONDS)).isTrue();
+    assertThat(node.exitValue()).as("node exit status; stdout: %s", stdout).isZero();
+    JsonNode result = json.readTree(stdout);
+
+    assertThat(result.at("/health/overall").asText()).isEqualTo("SERVING");
+    assertThat(result.at("/health/userService").asText()).isEqualTo("SERVING");
+    assertThat(texts(result.get("reflectionServices")))
+        .contains("user.v1.UserService", "grpc.health.v1.Health");
+    assertThat(result.get("reflectionFileFound").asBoolean()).isTrue();
+    assertThat(result.at("/created/name").asText()).isEqualTo("Ada Lovelace");
+    assertThat(result.at("/created/hasCreateTime").asBoolean()).isTrue();
+    assertThat(result.at("/fetched/id").asText()).isEqualTo(result.at("/created/id").asText());
+    assertThat(result.at("/notFound/codeName").asText()).isEqualTo("NOT_FOUND");
+    assertThat(result.at("/invalid/codeName").asText()).isEqualTo("INVALID_ARGUMENT");
+    List<String> fields = new ArrayList<>();
+    result.at("/invalid/violations").forEach(v -> fields.add(v.get("field").asText()));
+    assertThat(fields).containsExactlyInAnyOrder("name", "email");
+    assertThat(result.at("/duplicate/codeName").asText()).isEqualTo("ALREADY_EXISTS");
+    assertThat(result.get("listedContainsCreated").asBoolean()).isTrue();
+    JsonNode imported = result.get("imported");
+    assertThat(imported).hasSize(3);
+    assertThat(imported.get(0).get("kind").asText()).isEqualTo("user");
+    assertThat(imported.get(1).get("kind").asText()).isEqualTo("error");
+    assertThat(imported.get(1).get("code").asInt()).isEqualTo(Status.Code.INVALID_ARGUMENT.value());
+    assertThat(imported.get(2).get("kind").asText()).isEqualTo("user");
+  }
+
+  @Test
+  @Order(2)
+  void admin_servesMetricsAndHealth() throws Exception {
+    HttpResponse<String> metrics = get("/metrics");
+
+    assertThat(get("/health/live").statusCode()).isEqualTo(200);
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.body()).contains("jvm_memory_used_bytes").contains("service=\"user-service\"");
+  }
+
+  @Test
+  @Order(3)
+  void logs_areJsonLinesWithTheContractFields() throws Exception {
+    List<JsonNode> lines = new ArrayList<>();
+    for (String line : output) {
+      lines.add(json.readTree(line));
+    }
+
+    assertThat(lines).isNotEmpty();
+    for (JsonNode line : lines) {
+      assertThat(line.has("@timestamp")).as(line.toString()).isTrue();
+      assertThat(line.has("level")).isTrue();
+      assertThat(line.has("logger_name")).isTrue();
+      assertThat(line.has("thread_name")).isTrue();
+      assertThat(line.has("message")).isTrue();
+      assertThat(line.get("service").asText()).isEqualTo("user-service");
+    }
+  }
+
+  @Test
+  @Order(4)
+  void sigterm_inFlightStreamCompletes_newCallsServedDuringDrain_exitZero() throws Exception {
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+    try {
+      UserServiceGrpc.UserServiceBlockingStub users =
+          UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+      for (int i = 0; i < 300; i++) {
+        users.createUser(
+            CreateUserRequest.newBuilder().setName("Drain " + i).setEmail("drain" + i + "@example.com").build());
+      }
+      SlowReader stream = new SlowReader();
+      UserServiceGrpc.newStub(channel)
+          .withDeadlineAfter(30, TimeUnit.SECONDS)
+          .listUsers(ListUsersRequest.getDefaultInstance(), stream);
+      await().atMost(Duration.ofSeconds(5)).until(() -> stream.received.size() == 1);
+
+      assertThat(process.toHandle().destroy()).isTrue(); // SIGTERM
+      await().atMost(Duration.ofSeconds(5)).until(() -> get("/health/ready").statusCode() == 503);
+      User during =
+          users.createUser(CreateUserRequest.newBuilder().setName("Late").setEmail("late@example.com").build());
+      stream.request(Integer.MAX_VALUE);
+
+      assertThat(during.getName()).isEqualTo("Late");
+      assertThat(stream.done.get(15, TimeUnit.SECONDS)).isEqualTo(Status.Code.OK);
+      assertThat(stream.received.size()).isGreaterThanOrEqualTo(300);
+      assertThat(process.waitFor(15, TimeUnit.SECONDS)).as("exited within the grace period").isTrue();
+      assertThat(process.exitValue()).isZero();
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /** A ListUsers client that takes one user, then waits to be told to read on. */
+  private static final class SlowReader implements ClientResponseObserver<ListUsersRequest, User> {
+    final List<User> received = new CopyOnWriteArrayList<>();
+    final CompletableFuture<Status.Code> done = new CompletableFuture<>();
+    private final AtomicReference<ClientCallStreamObserver<ListUsersRequest>> call = new AtomicReference<>();
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<ListUsersRequest> requestStream) {
+      requestStream.disableAutoRequestWithInitial(1);
+      call.set(requestStream);
+    }
+
+    void request(int count) {
+      call.get().request(count);
+    }
+
+    @Override
+    public void onNext(User value) {
+      received.add(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      done.complete(Status.fromThrowable(t).getCode());
+    }
+
+    @Override
+    public void onCompleted() {
+      done.complete(Status.Code.OK);
+    }
+  }
+
+  private static void requireNodeClient() {
+    boolean installed = Files.isDirectory(NODE_CLIENT.resolve("node_modules/@grpc/grpc-js"));
+    String message =
+        "needs Node.js and the client's npm packages: run .ci/run, or `npm ci` in "
+            + NODE_CLIENT;
+    if (System.getenv("CI") != null) {
+      assertThat(installed).as(message).isTrue();
+    }
+    Assumptions.assumeTrue(installed, message);
+  }
+
+  /** The protos the Node client loads, laid out by import path, taken from the class path. */
+  private static void extractProtos(Path dir) throws IOException {
+    for (String proto :
+        List.of(
+            "user/v1/user.proto",
+            "grpc/health/v1/health.proto",
+            "grpc/reflection/v1/reflection.proto",
+            "google/rpc/status.proto",
+            "google/rpc/error_details.proto",
+            "google/rpc/code.proto")) {
+      try (InputStream in = SampleServiceProcessIT.class.getClassLoader().getResourceAsStream(proto)) {
+        assertThat(in).as(proto + " on the class path").isNotNull();
+        Path target = dir.resolve(proto);
+        Files.createDirectories(target.getParent());
+        Files.copy(in, target);
+      }
+    }
+  }
+
+  private static List<String> texts(JsonNode array) {
+    List<String> texts = new ArrayList<>();
+    array.forEach(node -> texts.add(node.asText()));
+    return texts;
+  }
+
+  private static HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+            .timeout(Duration.ofSeconds(5))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static void readLines(InputStream in) {
+    try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = lines.readLine()) != null) {
+        output.add(line);
+      }
+    } catch (IOException e) {
+      output.add("{\"reader\":\"" + e + "\"}");
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}
