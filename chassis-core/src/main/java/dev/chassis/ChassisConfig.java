@@ -19,9 +19,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The typed, validated view of a service's configuration. Immutable and thread-safe.
  *
- * <p>Values come from, lowest precedence first: {@code reference.conf} shipped in chassis-core,
- * the service's {@code application.conf}, the environment variables in the table below, and {@code
- * -D} system properties. Every key is documented in {@code reference.conf} and {@code
+ * <p>Values come from, lowest precedence first: {@code reference.conf} shipped in chassis-core, the
+ * service's {@code application.conf}, the environment variables in the table below, and {@code -D}
+ * system properties. Every key is documented in {@code reference.conf} and {@code
  * docs/configuration.md}.
  *
  * <table>
@@ -152,7 +152,8 @@ public final class ChassisConfig {
    * @throws ChassisConfigException when a value is invalid
    */
   public static ChassisConfig load() {
-    return load(Thread.currentThread().getContextClassLoader(), System.getenv(), System.getProperties());
+    return load(
+        Thread.currentThread().getContextClassLoader(), System.getenv(), System.getProperties());
   }
 
   static ChassisConfig load(ClassLoader classLoader, Map<String, String> env, Properties props) {
@@ -259,7 +260,8 @@ public final class ChassisConfig {
     Path clientCa = chassis.optionalPath("tls.client-ca");
     if ((cert == null) != (key == null)) {
       String missing = cert == null ? "tls.cert" : "tls.key";
-      throw chassis.invalid(missing, "set together with chassis.tls.cert and chassis.tls.key", null);
+      throw chassis.invalid(
+          missing, "set together with chassis.tls.cert and chassis.tls.key", null);
     }
     if (clientCa != null && cert == null) {
       throw chassis.invalid(

@@ -121,8 +121,7 @@ class ChassisConfigTest {
 
   @Test
   void load_tlsCertWithoutKey_isRejected() {
-    assertThatThrownBy(
-            () -> load("", Map.of("CHASSIS_TLS_CERT", "/tmp/tls.crt"), new Properties()))
+    assertThatThrownBy(() -> load("", Map.of("CHASSIS_TLS_CERT", "/tmp/tls.crt"), new Properties()))
         .isInstanceOf(ChassisConfigException.class)
         .hasMessageContaining("chassis.tls.key")
         .hasMessageContaining("missing");
@@ -148,8 +147,8 @@ class ChassisConfigTest {
   void load_consulAddressWithoutScheme_isNormalisedToHttp() throws IOException {
     ChassisConfig config = load("", Map.of("CONSUL_HTTP_ADDR", "127.0.0.1:8500"), new Properties());
 
-    assertThat(config.consulAddress()).hasValueSatisfying(
-        uri -> assertThat(uri.toString()).isEqualTo("http://127.0.0.1:8500"));
+    assertThat(config.consulAddress())
+        .hasValueSatisfying(uri -> assertThat(uri.toString()).isEqualTo("http://127.0.0.1:8500"));
   }
 
   @Test
@@ -172,7 +171,8 @@ class ChassisConfigTest {
 
   @Test
   void with_overridesLoadedConfig() {
-    ChassisConfig config = ChassisConfig.of("chassis.service.name = a").with("chassis.grpc.port = 1");
+    ChassisConfig config =
+        ChassisConfig.of("chassis.service.name = a").with("chassis.grpc.port = 1");
 
     assertThat(config.serviceName()).isEqualTo("a");
     assertThat(config.grpc().port()).isEqualTo(1);

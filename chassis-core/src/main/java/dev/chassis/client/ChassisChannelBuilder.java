@@ -98,7 +98,8 @@ public final class ChassisChannelBuilder {
     }
     String key = "chassis.clients." + serviceName + ".target";
     throw new ChassisConfigException(
-        key + ": missing (expected: a target such as static:///127.0.0.1:50051, or"
+        key
+            + ": missing (expected: a target such as static:///127.0.0.1:50051, or"
             + " chassis.discovery.consul.address set)");
   }
 

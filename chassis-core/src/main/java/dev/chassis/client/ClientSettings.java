@@ -14,9 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
-/**
- * One client's settings: {@code chassis.clients."name"} over {@code chassis.client}, validated.
- */
+/** One client's settings: {@code chassis.clients."name"} over {@code chassis.client}, validated. */
 record ClientSettings(
     @Nullable String target,
     String loadBalancingPolicy,

@@ -18,8 +18,7 @@ final class ServiceConfigs {
 
   static Map<String, Object> from(ClientSettings settings) {
     Map<String, Object> config = new LinkedHashMap<>();
-    config.put(
-        "loadBalancingConfig", List.of(Map.of(settings.loadBalancingPolicy(), Map.of())));
+    config.put("loadBalancingConfig", List.of(Map.of(settings.loadBalancingPolicy(), Map.of())));
     List<Object> methodConfigs = new ArrayList<>();
     // The default entry (empty name) applies to every method without an entry of its own.
     Map<String, Object> defaults = new LinkedHashMap<>();
@@ -67,7 +66,8 @@ final class ServiceConfigs {
     if (waitForReady) {
       config.put("waitForReady", true);
     }
-    ClientSettings.Retry retry = first(method.retry(), service == null ? null : service.retry(), null);
+    ClientSettings.Retry retry =
+        first(method.retry(), service == null ? null : service.retry(), null);
     if (retry != null) {
       Map<String, Object> policy = new LinkedHashMap<>();
       policy.put("maxAttempts", (double) retry.maxAttempts());

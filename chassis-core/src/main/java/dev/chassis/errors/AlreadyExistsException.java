@@ -5,8 +5,8 @@ import io.grpc.Status;
 import java.util.List;
 
 /**
- * {@code ALREADY_EXISTS}: the caller tried to create something whose unique key is taken. Carries
- * a {@code google.rpc.ResourceInfo}.
+ * {@code ALREADY_EXISTS}: the caller tried to create something whose unique key is taken. Carries a
+ * {@code google.rpc.ResourceInfo}.
  *
  * <pre>{@code
  * throw new AlreadyExistsException("user", email, "a user with this email already exists");

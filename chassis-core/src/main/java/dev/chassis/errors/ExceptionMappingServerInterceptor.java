@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 final class ExceptionMappingServerInterceptor implements ServerInterceptor {
   static final ExceptionMappingServerInterceptor INSTANCE = new ExceptionMappingServerInterceptor();
 
-  private static final Logger logger = LoggerFactory.getLogger(ExceptionMappingServerInterceptor.class);
+  private static final Logger logger =
+      LoggerFactory.getLogger(ExceptionMappingServerInterceptor.class);
 
   private ExceptionMappingServerInterceptor() {}
 

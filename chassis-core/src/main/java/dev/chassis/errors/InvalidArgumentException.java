@@ -55,7 +55,8 @@ public final class InvalidArgumentException extends ServiceException {
   private static BadRequest badRequest(List<FieldViolation> violations) {
     BadRequest.Builder badRequest = BadRequest.newBuilder();
     for (FieldViolation violation : violations) {
-      badRequest.addFieldViolationsBuilder()
+      badRequest
+          .addFieldViolationsBuilder()
           .setField(violation.field())
           .setDescription(violation.description());
     }

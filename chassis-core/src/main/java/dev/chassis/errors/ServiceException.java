@@ -16,12 +16,13 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * An error a handler means to return: a gRPC status code, a message safe to show the caller, and
- * {@code google.rpc} detail messages ({@code BadRequest}, {@code ErrorInfo}, {@code RetryInfo}, ...)
- * carried in the {@code grpc-status-details-bin} trailer.
+ * {@code google.rpc} detail messages ({@code BadRequest}, {@code ErrorInfo}, {@code RetryInfo},
+ * ...) carried in the {@code grpc-status-details-bin} trailer.
  *
  * <p>It is a {@link StatusRuntimeException}, so it works when thrown from a handler (Chassis's
- * error mapping turns it into its status), when passed to {@code responseObserver.onError}, and with
- * plain grpc-java. The {@linkplain #getCause() cause}, if any, is logged by the server and never sent.
+ * error mapping turns it into its status), when passed to {@code responseObserver.onError}, and
+ * with plain grpc-java. The {@linkplain #getCause() cause}, if any, is logged by the server and
+ * never sent.
  *
  * <pre>{@code
  * throw ServiceException.newBuilder(Status.Code.FAILED_PRECONDITION, "account is frozen")
@@ -47,7 +48,10 @@ public class ServiceException extends StatusRuntimeException {
    * @param cause logged on the server, never sent; may be null
    */
   protected ServiceException(
-      Status.Code code, String message, List<? extends Message> details, @Nullable Throwable cause) {
+      Status.Code code,
+      String message,
+      List<? extends Message> details,
+      @Nullable Throwable cause) {
     this(rpcStatus(code, message, details), cause);
   }
 

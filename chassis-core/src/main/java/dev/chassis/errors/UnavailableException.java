@@ -8,9 +8,9 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@code UNAVAILABLE}: a dependency is down or the service is draining; the caller may retry,
- * after {@code retryDelay} when one is given ({@code google.rpc.RetryInfo}). The cause is logged by
- * the server and never sent.
+ * {@code UNAVAILABLE}: a dependency is down or the service is draining; the caller may retry, after
+ * {@code retryDelay} when one is given ({@code google.rpc.RetryInfo}). The cause is logged by the
+ * server and never sent.
  */
 public final class UnavailableException extends ServiceException {
   private static final long serialVersionUID = 1L;
@@ -20,7 +20,9 @@ public final class UnavailableException extends ServiceException {
     super(Status.Code.UNAVAILABLE, message, List.of(), cause);
   }
 
-  /** As {@link #UnavailableException(String, Throwable)}, advising a retry after {@code retryDelay}. */
+  /**
+   * As {@link #UnavailableException(String, Throwable)}, advising a retry after {@code retryDelay}.
+   */
   public UnavailableException(String message, Duration retryDelay, @Nullable Throwable cause) {
     super(Status.Code.UNAVAILABLE, message, List.of(retryInfo(retryDelay)), cause);
   }

@@ -3,8 +3,8 @@ package dev.chassis.health;
 /**
  * Tells whether a dependency the service needs (a database, a downstream service) can be used now.
  *
- * <p>Checks run on a Chassis thread every {@code chassis.health.check-interval} (default 5 s), never
- * on a request path. A check that returns {@code false}, throws, or takes longer than {@code
+ * <p>Checks run on a Chassis thread every {@code chassis.health.check-interval} (default 5 s),
+ * never on a request path. A check that returns {@code false}, throws, or takes longer than {@code
  * chassis.health.check-timeout} (default 2 s) fails: readiness turns 503 and the gRPC health status
  * of the overall server and every service turns {@code NOT_SERVING} until it passes again.
  *

@@ -48,7 +48,8 @@ final class AdminHttpServer implements AutoCloseable {
               return thread;
             });
     server.setExecutor(executor);
-    server.createContext("/health/live", exchange -> respond(exchange, 200, JSON, "{\"status\":\"UP\"}"));
+    server.createContext(
+        "/health/live", exchange -> respond(exchange, 200, JSON, "{\"status\":\"UP\"}"));
     server.createContext(
         "/health/ready",
         exchange -> {
@@ -59,12 +60,14 @@ final class AdminHttpServer implements AutoCloseable {
         "/metrics",
         exchange -> {
           String accept = exchange.getRequestHeaders().getFirst("Accept");
-          String contentType = accept != null && accept.contains("openmetrics")
-              ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
-              : PROMETHEUS_TEXT;
+          String contentType =
+              accept != null && accept.contains("openmetrics")
+                  ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                  : PROMETHEUS_TEXT;
           respond(exchange, 200, contentType, registry.scrape(contentType));
         });
-    server.createContext("/", exchange -> respond(exchange, 404, JSON, "{\"error\":\"not found\"}"));
+    server.createContext(
+        "/", exchange -> respond(exchange, 404, JSON, "{\"error\":\"not found\"}"));
     server.start();
     return new AdminHttpServer(server, executor);
   }
@@ -92,7 +95,8 @@ final class AdminHttpServer implements AutoCloseable {
     } else {
       status = snapshot.ready() ? "READY" : "NOT_READY";
     }
-    StringBuilder json = new StringBuilder("{\"status\":\"").append(status).append("\",\"checks\":{");
+    StringBuilder json =
+        new StringBuilder("{\"status\":\"").append(status).append("\",\"checks\":{");
     StringBuilder failing = new StringBuilder();
     boolean first = true;
     for (Map.Entry<String, Boolean> check : snapshot.checks().entrySet()) {

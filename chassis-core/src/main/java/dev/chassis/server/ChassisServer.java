@@ -59,8 +59,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Drain</b> ({@link #close()} or SIGTERM): readiness turns 503 and every health status
  * NOT_SERVING; {@link LifecycleListener#onDraining} runs (registry deregistration); new calls are
  * still served for {@code chassis.shutdown.drain-delay}; then the port stops accepting and
- * in-flight calls get until {@code chassis.shutdown.grace} (counted from the start of the drain)
- * to finish; what remains is cancelled. On SIGTERM the process then exits with status 0.
+ * in-flight calls get until {@code chassis.shutdown.grace} (counted from the start of the drain) to
+ * finish; what remains is cancelled. On SIGTERM the process then exits with status 0.
  *
  * <p>Thread-safe. {@link #close()} is idempotent and blocks until the server stopped.
  */
@@ -92,7 +92,9 @@ public final class ChassisServer implements AutoCloseable {
     this.listeners = List.copyOf(builder.listeners);
     this.handleProcessSignals = builder.inProcessName == null;
     this.shutdownHook =
-        handleProcessSignals ? new Thread(this::closeFromShutdownHook, "chassis-shutdown-hook") : null;
+        handleProcessSignals
+            ? new Thread(this::closeFromShutdownHook, "chassis-shutdown-hook")
+            : null;
   }
 
   /** Starts building a server from {@code config}. */

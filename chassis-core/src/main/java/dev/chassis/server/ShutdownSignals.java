@@ -9,8 +9,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Process-wide SIGTERM/SIGINT handling. The JVM's own reaction to SIGTERM is to run shutdown hooks
- * and exit with status 143; Kubernetes and systemd read that as a failure. Trapping the signal
- * lets Chassis drain every running server first and then exit with status 0.
+ * and exit with status 143; Kubernetes and systemd read that as a failure. Trapping the signal lets
+ * Chassis drain every running server first and then exit with status 0.
  *
  * <p>{@code sun.misc.Signal} (module jdk.unsupported, exported for exactly this use) is reached
  * reflectively: javac's "internal proprietary API" warning cannot be suppressed otherwise.

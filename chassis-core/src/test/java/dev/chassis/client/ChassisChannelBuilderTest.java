@@ -60,7 +60,8 @@ class ChassisChannelBuilderTest {
     ChassisServer server = start(new TestServiceImpl("one"));
     ChassisConfig config = TestServers.loopback("");
 
-    for (String target : List.of("127.0.0.1:" + server.port(), "dns:///127.0.0.1:" + server.port())) {
+    for (String target :
+        List.of("127.0.0.1:" + server.port(), "dns:///127.0.0.1:" + server.port())) {
       ManagedChannel built = Chassis.channel(config, "one").target(target).build();
       try {
         assertThat(
@@ -93,7 +94,12 @@ class ChassisChannelBuilderTest {
     String reply =
         TestServiceGrpc.newBlockingStub(channel)
             .withDeadlineAfter(5, TimeUnit.SECONDS)
-            .unary(TestRequest.newBuilder().setAction("fail-then-ok").setCount(2).setPayload("r1").build())
+            .unary(
+                TestRequest.newBuilder()
+                    .setAction("fail-then-ok")
+                    .setCount(2)
+                    .setPayload("r1")
+                    .build())
             .getMessage();
 
     assertThat(reply).isEqualTo("attempt 3");
@@ -113,7 +119,12 @@ class ChassisChannelBuilderTest {
             () ->
                 TestServiceGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(5, TimeUnit.SECONDS)
-                    .unary(TestRequest.newBuilder().setAction("fail-then-ok").setCount(1).setPayload("r2").build()))
+                    .unary(
+                        TestRequest.newBuilder()
+                            .setAction("fail-then-ok")
+                            .setCount(1)
+                            .setPayload("r2")
+                            .build()))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
@@ -136,7 +147,8 @@ class ChassisChannelBuilderTest {
     channel = Chassis.channel(config, "slow").build();
     TestServiceGrpc.TestServiceBlockingStub stub = TestServiceGrpc.newBlockingStub(channel);
 
-    assertThatThrownBy(() -> stub.unary(TestRequest.newBuilder().setAction("sleep").setDelayMs(2000).build()))
+    assertThatThrownBy(
+            () -> stub.unary(TestRequest.newBuilder().setAction("sleep").setDelayMs(2000).build()))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class,
             e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
@@ -163,23 +175,32 @@ class ChassisChannelBuilderTest {
 
     Map<String, ?> serviceConfig = Chassis.channel(config, "users").serviceConfig();
 
-    assertThat(serviceConfig.get("loadBalancingConfig")).isEqualTo(List.of(Map.of("pick_first", Map.of())));
+    assertThat(serviceConfig.get("loadBalancingConfig"))
+        .isEqualTo(List.of(Map.of("pick_first", Map.of())));
     assertThat(serviceConfig.get("methodConfig"))
         .isEqualTo(
             List.of(
-            Map.of("name", List.of(Map.of()), "timeout", "1.5s"),
-            Map.of("name", List.of(Map.of("service", "user.v1.UserService")), "timeout", "3s"),
-            Map.of(
-                "name", List.of(Map.of("service", "user.v1.UserService", "method", "GetUser")),
-                "timeout", "3s",
-                "waitForReady", true,
-                "retryPolicy",
+                Map.of("name", List.of(Map.of()), "timeout", "1.5s"),
+                Map.of("name", List.of(Map.of("service", "user.v1.UserService")), "timeout", "3s"),
+                Map.of(
+                    "name",
+                    List.of(Map.of("service", "user.v1.UserService", "method", "GetUser")),
+                    "timeout",
+                    "3s",
+                    "waitForReady",
+                    true,
+                    "retryPolicy",
                     Map.of(
-                        "maxAttempts", 4.0,
-                        "initialBackoff", "0.1s",
-                        "maxBackoff", "1s",
-                        "backoffMultiplier", 2.0,
-                        "retryableStatusCodes", List.of("UNAVAILABLE")))));
+                        "maxAttempts",
+                        4.0,
+                        "initialBackoff",
+                        "0.1s",
+                        "maxBackoff",
+                        "1s",
+                        "backoffMultiplier",
+                        2.0,
+                        "retryableStatusCodes",
+                        List.of("UNAVAILABLE")))));
   }
 
   @Test

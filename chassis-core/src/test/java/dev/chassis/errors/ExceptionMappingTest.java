@@ -40,7 +40,8 @@ class ExceptionMappingTest {
     logs.start();
     logger.addAppender(logs);
     ChassisConfig config =
-        ChassisConfig.of("chassis.shutdown { drain-delay = 0s, grace = 2s, handle-signals = false }");
+        ChassisConfig.of(
+            "chassis.shutdown { drain-delay = 0s, grace = 2s, handle-signals = false }");
     server =
         ChassisServer.newBuilder(config)
             .addService(new TestServiceImpl())
@@ -92,10 +93,14 @@ class ExceptionMappingTest {
     assertThat(e.getStatus().getDescription()).isEqualTo("database is down");
     assertThat(detail(e, RetryInfo.class).getRetryDelay().getSeconds()).isEqualTo(2);
     assertNoLeak(e);
-    assertThat(logs.list).singleElement().satisfies(event -> {
-      assertThat(event.getThrowableProxy().getMessage()).isEqualTo(TestServiceImpl.SECRET);
-      assertThat(event.getMDCPropertyMap()).containsEntry("grpc.method", "chassis.test.v1.TestService/Unary");
-    });
+    assertThat(logs.list)
+        .singleElement()
+        .satisfies(
+            event -> {
+              assertThat(event.getThrowableProxy().getMessage()).isEqualTo(TestServiceImpl.SECRET);
+              assertThat(event.getMDCPropertyMap())
+                  .containsEntry("grpc.method", "chassis.test.v1.TestService/Unary");
+            });
   }
 
   @Test
@@ -105,10 +110,14 @@ class ExceptionMappingTest {
     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INTERNAL);
     assertThat(e.getStatus().getDescription()).isEqualTo(ErrorStatuses.INTERNAL_MESSAGE);
     assertNoLeak(e);
-    assertThat(logs.list).singleElement().satisfies(event -> {
-      assertThat(event.getLevel().toString()).isEqualTo("ERROR");
-      assertThat(event.getThrowableProxy().getClassName()).isEqualTo("java.lang.IllegalStateException");
-    });
+    assertThat(logs.list)
+        .singleElement()
+        .satisfies(
+            event -> {
+              assertThat(event.getLevel().toString()).isEqualTo("ERROR");
+              assertThat(event.getThrowableProxy().getClassName())
+                  .isEqualTo("java.lang.IllegalStateException");
+            });
   }
 
   @Test

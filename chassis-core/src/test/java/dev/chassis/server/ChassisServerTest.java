@@ -67,8 +67,8 @@ class ChassisServerTest {
     assertThat(ready.statusCode()).isEqualTo(200);
     assertThat(ready.body()).contains("\"status\":\"READY\"").contains("\"database\":\"UP\"");
     assertThat(metrics.statusCode()).isEqualTo(200);
-    assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(
-        type -> assertThat(type).startsWith("text/plain"));
+    assertThat(metrics.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(type -> assertThat(type).startsWith("text/plain"));
     assertThat(metrics.body())
         .contains("jvm_memory_used_bytes")
         .contains("process_cpu_usage")
@@ -104,13 +104,17 @@ class ChassisServerTest {
     server =
         ChassisServer.newBuilder(config)
             .addService(new TestServiceImpl())
-            .readinessCheck("throws", () -> {
-              throw new IllegalStateException("connection refused");
-            })
-            .readinessCheck("hangs", () -> {
-              Thread.sleep(60_000);
-              return true;
-            })
+            .readinessCheck(
+                "throws",
+                () -> {
+                  throw new IllegalStateException("connection refused");
+                })
+            .readinessCheck(
+                "hangs",
+                () -> {
+                  Thread.sleep(60_000);
+                  return true;
+                })
             .start();
     channel = TestServers.channel(server.port());
 
@@ -133,7 +137,8 @@ class ChassisServerTest {
   void reflectionOff_servesNoReflection() throws Exception {
     start(TestServers.loopback("chassis.grpc.reflection = false"), new AtomicBoolean(true));
 
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestServers.reflectionServices(channel))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> TestServers.reflectionServices(channel))
         .hasMessageContaining("UNIMPLEMENTED");
   }
 

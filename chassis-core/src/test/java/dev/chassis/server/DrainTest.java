@@ -40,7 +40,9 @@ class DrainTest {
       for (int i = 0; i < 4; i++) {
         streams.add(Stream.start(channel, 10, 150));
       }
-      await().atMost(Duration.ofSeconds(5)).until(() -> streams.stream().allMatch(s -> !s.received.isEmpty()));
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> streams.stream().allMatch(s -> !s.received.isEmpty()));
       CompletableFuture<Void> drain = CompletableFuture.runAsync(server::close);
 
       await().atMost(Duration.ofSeconds(2)).until(server::isDraining);

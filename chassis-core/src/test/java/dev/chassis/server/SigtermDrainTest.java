@@ -27,7 +27,10 @@ class SigtermDrainTest {
     String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process process =
         new ProcessBuilder(
-                javaBin, "-cp", System.getProperty("java.class.path"), DrainTestMain.class.getName())
+                javaBin,
+                "-cp",
+                System.getProperty("java.class.path"),
+                DrainTestMain.class.getName())
             .redirectErrorStream(true)
             .start();
     List<String> output = new CopyOnWriteArrayList<>();
@@ -58,7 +61,9 @@ class SigtermDrainTest {
       for (int i = 0; i < 5; i++) {
         streams.add(DrainTest.Stream.start(channel, 10, 150));
       }
-      await().atMost(Duration.ofSeconds(10)).until(() -> streams.stream().allMatch(s -> !s.received.isEmpty()));
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> streams.stream().allMatch(s -> !s.received.isEmpty()));
 
       // SIGTERM. Process.destroy() would also close our end of the child's stdout.
       assertThat(process.toHandle().destroy()).isTrue();
@@ -67,7 +72,9 @@ class SigtermDrainTest {
         assertThat(stream.done.get(15, TimeUnit.SECONDS)).isEqualTo(Status.Code.OK);
         assertThat(stream.received).hasSize(10);
       }
-      assertThat(process.waitFor(15, TimeUnit.SECONDS)).as("exited within the grace period").isTrue();
+      assertThat(process.waitFor(15, TimeUnit.SECONDS))
+          .as("exited within the grace period")
+          .isTrue();
       assertThat(process.exitValue()).as("exit status, output: %s", output).isZero();
       reader.join(5_000);
       assertThat(String.join("\n", output))

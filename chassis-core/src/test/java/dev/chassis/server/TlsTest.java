@@ -20,7 +20,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Server TLS and mTLS from chassis.tls.*, client TLS from chassis.clients.*.tls (grpc's test certs). */
+/**
+ * Server TLS and mTLS from chassis.tls.*, client TLS from chassis.clients.*.tls (grpc's test
+ * certs).
+ */
 class TlsTest {
   @TempDir Path dir;
 

@@ -45,7 +45,8 @@ public final class TestServers {
     return ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
   }
 
-  public static HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
+  public static HttpResponse<String> get(int port, String path)
+      throws IOException, InterruptedException {
     HttpRequest request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
             .timeout(Duration.ofSeconds(5))

@@ -58,7 +58,9 @@ public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
       }
       case "fail-then-ok" -> {
         int attempt =
-            attempts.computeIfAbsent(request.getPayload(), k -> new AtomicInteger()).incrementAndGet();
+            attempts
+                .computeIfAbsent(request.getPayload(), k -> new AtomicInteger())
+                .incrementAndGet();
         if (attempt <= request.getCount()) {
           response.onError(Status.UNAVAILABLE.withDescription("try again").asRuntimeException());
         } else {

@@ -23,10 +23,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * (logging context, error mapping, ...) and health service as production, and hands the test a
  * channel to it.
  *
- * <p>In a {@code static} field the server starts once before all tests of the class; in an
- * instance field it starts fresh before each test. Each start calls {@code configure} again, so
- * handlers and repositories created there are fresh too. Cleanup is bounded: calls still running
- * after {@link Builder#cleanupTimeout} (default 5 s) are cancelled.
+ * <p>In a {@code static} field the server starts once before all tests of the class; in an instance
+ * field it starts fresh before each test. Each start calls {@code configure} again, so handlers and
+ * repositories created there are fresh too. Cleanup is bounded: calls still running after {@link
+ * Builder#cleanupTimeout} (default 5 s) are cancelled.
  *
  * <pre>{@code
  * @RegisterExtension
@@ -110,7 +110,8 @@ public final class ChassisServerExtension
   public ManagedChannel channel() {
     ManagedChannel current = channel;
     if (current == null) {
-      throw new IllegalStateException("the server is not running (register with @RegisterExtension)");
+      throw new IllegalStateException(
+          "the server is not running (register with @RegisterExtension)");
     }
     return current;
   }
@@ -119,7 +120,8 @@ public final class ChassisServerExtension
   public ChassisServer server() {
     ChassisServer current = server;
     if (current == null) {
-      throw new IllegalStateException("the server is not running (register with @RegisterExtension)");
+      throw new IllegalStateException(
+          "the server is not running (register with @RegisterExtension)");
     }
     return current;
   }
@@ -152,7 +154,9 @@ public final class ChassisServerExtension
     server = null;
     try {
       if (currentChannel != null) {
-        currentChannel.shutdownNow().awaitTermination(cleanupTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        currentChannel
+            .shutdownNow()
+            .awaitTermination(cleanupTimeout.toMillis(), TimeUnit.MILLISECONDS);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

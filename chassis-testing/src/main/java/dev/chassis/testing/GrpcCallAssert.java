@@ -22,8 +22,8 @@ public final class GrpcCallAssert {
   }
 
   /**
-   * Asserts the call failed with {@code code} and returns assertions on the full status the
-   * client received (message and {@code google.rpc} details from {@code grpc-status-details-bin}).
+   * Asserts the call failed with {@code code} and returns assertions on the full status the client
+   * received (message and {@code google.rpc} details from {@code grpc-status-details-bin}).
    */
   public RpcStatusAssert failsWith(Status.Code code) {
     Throwable t = thrown;

@@ -57,7 +57,8 @@ public final class RpcStatusAssert extends AbstractAssert<RpcStatusAssert, com.g
     String everything = actual.toString();
     for (String fragment : fragments) {
       if (everything.contains(fragment)) {
-        failWithMessage("expected the status not to expose <%s> but it was: %s", fragment, everything);
+        failWithMessage(
+            "expected the status not to expose <%s> but it was: %s", fragment, everything);
       }
     }
     return this;
@@ -68,13 +69,17 @@ public final class RpcStatusAssert extends AbstractAssert<RpcStatusAssert, com.g
     return hasBadRequestViolation(field, "");
   }
 
-  /** A {@code google.rpc.BadRequest} detail names {@code field} with a description containing {@code description}. */
+  /**
+   * A {@code google.rpc.BadRequest} detail names {@code field} with a description containing {@code
+   * description}.
+   */
   public RpcStatusAssert hasBadRequestViolation(String field, String description) {
     isNotNull();
     List<String> seen = new ArrayList<>();
     for (BadRequest badRequest : details(BadRequest.class)) {
       for (BadRequest.FieldViolation violation : badRequest.getFieldViolationsList()) {
-        if (violation.getField().equals(field) && violation.getDescription().contains(description)) {
+        if (violation.getField().equals(field)
+            && violation.getDescription().contains(description)) {
           return this;
         }
         seen.add(violation.getField() + ": " + violation.getDescription());
@@ -104,7 +109,8 @@ public final class RpcStatusAssert extends AbstractAssert<RpcStatusAssert, com.g
   public RpcStatusAssert hasResourceInfo(String resourceType, String resourceName) {
     isNotNull();
     for (ResourceInfo info : details(ResourceInfo.class)) {
-      if (info.getResourceType().equals(resourceType) && info.getResourceName().equals(resourceName)) {
+      if (info.getResourceType().equals(resourceType)
+          && info.getResourceName().equals(resourceName)) {
         return this;
       }
     }
@@ -123,7 +129,8 @@ public final class RpcStatusAssert extends AbstractAssert<RpcStatusAssert, com.g
         return this;
       }
     }
-    failWithMessage("expected a RetryInfo of %s but the details were %s", delay, actual.getDetailsList());
+    failWithMessage(
+        "expected a RetryInfo of %s but the details were %s", delay, actual.getDetailsList());
     return this;
   }
 

@@ -60,7 +60,10 @@ class ChassisServerExtensionTest {
         .doesNotExpose("SQLException", "secret");
     assertThat(
             HealthGrpc.newBlockingStub(perTest.channel())
-                .check(HealthCheckRequest.newBuilder().setService("chassis.testkit.v1.EchoService").build())
+                .check(
+                    HealthCheckRequest.newBuilder()
+                        .setService("chassis.testkit.v1.EchoService")
+                        .build())
                 .getStatus())
         .isEqualTo(ServingStatus.SERVING);
   }
@@ -84,6 +87,7 @@ class ChassisServerExtensionTest {
   }
 
   private static EchoServiceGrpc.EchoServiceBlockingStub stub(ChassisServerExtension extension) {
-    return EchoServiceGrpc.newBlockingStub(extension.channel()).withDeadlineAfter(5, TimeUnit.SECONDS);
+    return EchoServiceGrpc.newBlockingStub(extension.channel())
+        .withDeadlineAfter(5, TimeUnit.SECONDS);
   }
 }

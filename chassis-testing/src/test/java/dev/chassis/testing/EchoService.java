@@ -29,7 +29,8 @@ final class EchoService extends EchoServiceGrpc.EchoServiceImplBase {
               .build();
       case "crash" -> throw new IllegalStateException("java.sql.SQLException: secret");
       default -> {
-        response.onNext(EchoResponse.newBuilder().setText(request.getText()).setCalls(call).build());
+        response.onNext(
+            EchoResponse.newBuilder().setText(request.getText()).setCalls(call).build());
         response.onCompleted();
       }
     }

@@ -54,9 +54,10 @@ class GrpcAssertionsTest {
   void failsWith_nonGrpcException_fails() {
     assertThatThrownBy(
             () ->
-                assertThatGrpc(() -> {
-                      throw new IllegalStateException("plain");
-                    })
+                assertThatGrpc(
+                        () -> {
+                          throw new IllegalStateException("plain");
+                        })
                     .failsWith(Status.Code.INTERNAL))
         .isInstanceOf(AssertionError.class)
         .hasMessageContaining("expected a gRPC status exception");
@@ -86,7 +87,10 @@ class GrpcAssertionsTest {
     assertThatThrownBy(
             () ->
                 assertThatRpcStatus(
-                        com.google.rpc.Status.newBuilder().setCode(13).setMessage("ORA-00942 at x").build())
+                        com.google.rpc.Status.newBuilder()
+                            .setCode(13)
+                            .setMessage("ORA-00942 at x")
+                            .build())
                     .doesNotExpose("ORA-"))
         .isInstanceOf(AssertionError.class)
         .hasMessageContaining("ORA-");

@@ -14,8 +14,8 @@ import org.jspecify.annotations.Nullable;
  * Reads typed values from a Typesafe {@link Config} and turns every failure into a {@link
  * ChassisConfigException} naming the full key, the value, its origin and what was expected.
  *
- * <p>{@code prefix} is the absolute path of {@code config} so that messages name full keys even when
- * reading a sub-tree (for example one client's section).
+ * <p>{@code prefix} is the absolute path of {@code config} so that messages name full keys even
+ * when reading a sub-tree (for example one client's section).
  */
 public final class ConfigReader {
   private final Config config;
@@ -153,8 +153,7 @@ public final class ConfigReader {
   }
 
   /** An error for {@code path} saying what was expected. */
-  public ChassisConfigException invalid(
-      String path, String expected, @Nullable Throwable cause) {
+  public ChassisConfigException invalid(String path, String expected, @Nullable Throwable cause) {
     String message = key(path) + ": " + describe(path) + " (expected: " + expected + ")";
     return cause == null
         ? new ChassisConfigException(message)

@@ -70,7 +70,8 @@ public final class ReadinessMonitor implements AutoCloseable {
     snapshot = new Snapshot(true, false, snapshot.checks());
     runChecks();
     long period = interval.toNanos();
-    schedule = scheduler.scheduleWithFixedDelay(this::runChecks, period, period, TimeUnit.NANOSECONDS);
+    schedule =
+        scheduler.scheduleWithFixedDelay(this::runChecks, period, period, TimeUnit.NANOSECONDS);
   }
 
   /** The latest results. */

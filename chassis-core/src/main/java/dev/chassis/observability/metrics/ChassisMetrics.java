@@ -16,8 +16,8 @@ public final class ChassisMetrics {
 
   /**
    * A Prometheus registry with the common tag {@code service=<serviceName>} and JVM (memory, GC,
-   * threads, class loading) and process (CPU, uptime, open files) metrics bound. The caller owns
-   * it and closes it when the service stops (which also stops the GC listener).
+   * threads, class loading) and process (CPU, uptime, open files) metrics bound. The caller owns it
+   * and closes it when the service stops (which also stops the GC listener).
    */
   public static PrometheusMeterRegistry newPrometheusRegistry(String serviceName) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

@@ -66,7 +66,8 @@ class SampleServiceProcessIT {
     grpcPort = freePort();
     adminPort = freePort();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder = new ProcessBuilder(java, "-jar", JAR.toString()).redirectErrorStream(true);
+    ProcessBuilder builder =
+        new ProcessBuilder(java, "-jar", JAR.toString()).redirectErrorStream(true);
     builder.environment().put("CHASSIS_GRPC_PORT", String.valueOf(grpcPort));
     builder.environment().put("CHASSIS_ADMIN_PORT", String.valueOf(adminPort));
     process = builder.start();
@@ -138,7 +139,9 @@ class SampleServiceProcessIT {
 
     assertThat(get("/health/live").statusCode()).isEqualTo(200);
     assertThat(metrics.statusCode()).isEqualTo(200);
-    assertThat(metrics.body()).contains("jvm_memory_used_bytes").contains("service=\"user-service\"");
+    assertThat(metrics.body())
+        .contains("jvm_memory_used_bytes")
+        .contains("service=\"user-service\"");
   }
 
   @Test
@@ -170,7 +173,10 @@ class SampleServiceProcessIT {
           UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
       for (int i = 0; i < 300; i++) {
         users.createUser(
-            CreateUserRequest.newBuilder().setName("Drain " + i).setEmail("drain" + i + "@example.com").build());
+            CreateUserRequest.newBuilder()
+                .setName("Drain " + i)
+                .setEmail("drain" + i + "@example.com")
+                .build());
       }
       SlowReader stream = new SlowReader();
       UserServiceGrpc.newStub(channel)
@@ -181,13 +187,16 @@ class SampleServiceProcessIT {
       assertThat(process.toHandle().destroy()).isTrue(); // SIGTERM
       await().atMost(Duration.ofSeconds(5)).until(() -> get("/health/ready").statusCode() == 503);
       User during =
-          users.createUser(CreateUserRequest.newBuilder().setName("Late").setEmail("late@example.com").build());
+          users.createUser(
+              CreateUserRequest.newBuilder().setName("Late").setEmail("late@example.com").build());
       stream.request(Integer.MAX_VALUE);
 
       assertThat(during.getName()).isEqualTo("Late");
       assertThat(stream.done.get(15, TimeUnit.SECONDS)).isEqualTo(Status.Code.OK);
       assertThat(stream.received.size()).isGreaterThanOrEqualTo(300);
-      assertThat(process.waitFor(15, TimeUnit.SECONDS)).as("exited within the grace period").isTrue();
+      assertThat(process.waitFor(15, TimeUnit.SECONDS))
+          .as("exited within the grace period")
+          .isTrue();
       assertThat(process.exitValue()).isZero();
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -198,7 +207,8 @@ class SampleServiceProcessIT {
   private static final class SlowReader implements ClientResponseObserver<ListUsersRequest, User> {
     final List<User> received = new CopyOnWriteArrayList<>();
     final CompletableFuture<Status.Code> done = new CompletableFuture<>();
-    private final AtomicReference<ClientCallStreamObserver<ListUsersRequest>> call = new AtomicReference<>();
+    private final AtomicReference<ClientCallStreamObserver<ListUsersRequest>> call =
+        new AtomicReference<>();
 
     @Override
     public void beforeStart(ClientCallStreamObserver<ListUsersRequest> requestStream) {
@@ -229,8 +239,7 @@ class SampleServiceProcessIT {
   private static void requireNodeClient() {
     boolean installed = Files.isDirectory(NODE_CLIENT.resolve("node_modules/@grpc/grpc-js"));
     String message =
-        "needs Node.js and the client's npm packages: run .ci/run, or `npm ci` in "
-            + NODE_CLIENT;
+        "needs Node.js and the client's npm packages: run .ci/run, or `npm ci` in " + NODE_CLIENT;
     if (System.getenv("CI") != null) {
       assertThat(installed).as(message).isTrue();
     }
@@ -247,7 +256,8 @@ class SampleServiceProcessIT {
             "google/rpc/status.proto",
             "google/rpc/error_details.proto",
             "google/rpc/code.proto")) {
-      try (InputStream in = SampleServiceProcessIT.class.getClassLoader().getResourceAsStream(proto)) {
+      try (InputStream in =
+          SampleServiceProcessIT.class.getClassLoader().getResourceAsStream(proto)) {
         assertThat(in).as(proto + " on the class path").isNotNull();
         Path target = dir.resolve(proto);
         Files.createDirectories(target.getParent());
@@ -271,7 +281,8 @@ class SampleServiceProcessIT {
   }
 
   private static void readLines(InputStream in) {
-    try (BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+    try (BufferedReader lines =
+        new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       String line;
       while ((line = lines.readLine()) != null) {
         output.add(line);

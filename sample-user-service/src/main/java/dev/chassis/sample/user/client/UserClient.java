@@ -75,7 +75,8 @@ public final class UserClient {
         }
         case "get" -> {
           requireArgs(args, 1);
-          client.print(client.users.getUser(GetUserRequest.newBuilder().setId(args.get(0)).build()));
+          client.print(
+              client.users.getUser(GetUserRequest.newBuilder().setId(args.get(0)).build()));
         }
         case "list" -> {
           ListUsersRequest.Builder request = ListUsersRequest.newBuilder();
@@ -122,7 +123,10 @@ public final class UserClient {
     Iterator<User> listed = users.listUsers(ListUsersRequest.getDefaultInstance());
     listed.forEachRemaining(this::print);
     out.println("demo> GetUser 00000000-0000-0000-0000-000000000000");
-    expectFailure(() -> users.getUser(GetUserRequest.newBuilder().setId("00000000-0000-0000-0000-000000000000").build()));
+    expectFailure(
+        () ->
+            users.getUser(
+                GetUserRequest.newBuilder().setId("00000000-0000-0000-0000-000000000000").build()));
     out.println("demo> CreateUser \"\" <not-an-email>");
     expectFailure(() -> users.createUser(create("", "not-an-email")));
     out.println("demo> CreateUser Ada Again <ADA@example.com>");

@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Handlers in Chassis throw: {@link InvalidArgumentException}, {@link NotFoundException} and
  * {@link AlreadyExistsException} become INVALID_ARGUMENT, NOT_FOUND and ALREADY_EXISTS with rich
- * details, and anything unexpected becomes INTERNAL with a generic message while the full
- * exception goes to the log. No try/catch for the error model is needed here.
+ * details, and anything unexpected becomes INTERNAL with a generic message while the full exception
+ * goes to the log. No try/catch for the error model is needed here.
  *
  * <p>The two streaming methods respect flow control: they only produce while the client can take
  * more ({@code isReady}) and only read the next request once the previous response could be sent
@@ -44,8 +44,10 @@ public final class UserServiceHandler extends UserServiceGrpc.UserServiceImplBas
 
   /** Longest accepted name, in characters. */
   static final int MAX_NAME_LENGTH = 200;
+
   /** Longest accepted email (RFC 5321's path limit). */
   static final int MAX_EMAIL_LENGTH = 254;
+
   /** Users fetched from the repository per batch while streaming. */
   static final int LIST_BATCH_SIZE = 100;
 
@@ -167,7 +169,8 @@ public final class UserServiceHandler extends UserServiceGrpc.UserServiceImplBas
     try {
       return toProto(repository.create(name, email));
     } catch (EmailAlreadyUsedException e) {
-      throw new AlreadyExistsException("user", email, "a user with email " + email + " already exists");
+      throw new AlreadyExistsException(
+          "user", email, "a user with email " + email + " already exists");
     }
   }
 

@@ -38,7 +38,8 @@ class UserClientTest {
             .start();
     clientConfig =
         config.with(
-            "chassis.clients.user-service.target = \"static:///127.0.0.1:%d\"".formatted(server.port()));
+            "chassis.clients.user-service.target = \"static:///127.0.0.1:%d\""
+                .formatted(server.port()));
   }
 
   @AfterEach

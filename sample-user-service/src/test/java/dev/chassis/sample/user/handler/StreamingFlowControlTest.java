@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The streaming methods only do work the client can take. In-process transport: isReady() there
- * is exactly "the client has requested another message", so the bounds below are exact.
+ * The streaming methods only do work the client can take. In-process transport: isReady() there is
+ * exactly "the client has requested another message", so the bounds below are exact.
  */
 class StreamingFlowControlTest {
   private final CountingRepository repository = new CountingRepository();
@@ -69,7 +69,10 @@ class StreamingFlowControlTest {
             .importUsers(client);
     for (int i = 0; i < 500; i++) {
       requests.onNext(
-          CreateUserRequest.newBuilder().setName("U" + i).setEmail("u" + i + "@example.com").build());
+          CreateUserRequest.newBuilder()
+              .setName("U" + i)
+              .setEmail("u" + i + "@example.com")
+              .build());
     }
     requests.onCompleted();
 

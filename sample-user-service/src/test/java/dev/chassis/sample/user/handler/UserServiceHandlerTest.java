@@ -46,7 +46,12 @@ class UserServiceHandlerTest {
   @Test
   void getUser_unknownId_returnsNotFound() {
     assertThatGrpc(
-            () -> users().getUser(GetUserRequest.newBuilder().setId("00000000-0000-0000-0000-000000000000").build()))
+            () ->
+                users()
+                    .getUser(
+                        GetUserRequest.newBuilder()
+                            .setId("00000000-0000-0000-0000-000000000000")
+                            .build()))
         .failsWith(Status.Code.NOT_FOUND)
         .hasMessage("user 00000000-0000-0000-0000-000000000000 not found")
         .hasResourceInfo("user", "00000000-0000-0000-0000-000000000000");
@@ -92,7 +97,8 @@ class UserServiceHandlerTest {
 
     assertThatGrpc(() -> users().getUser(GetUserRequest.newBuilder().setId(ada.getId()).build()))
         .failsWith(Status.Code.NOT_FOUND);
-    assertThatGrpc(() -> users().deleteUser(DeleteUserRequest.newBuilder().setId(ada.getId()).build()))
+    assertThatGrpc(
+            () -> users().deleteUser(DeleteUserRequest.newBuilder().setId(ada.getId()).build()))
         .failsWith(Status.Code.NOT_FOUND);
     assertThatGrpc(() -> users().createUser(create("Ada", "ADA@example.com"))).succeeds();
   }
@@ -187,7 +193,8 @@ class UserServiceHandlerTest {
   }
 
   private UserServiceGrpc.UserServiceBlockingStub users() {
-    return UserServiceGrpc.newBlockingStub(server.channel()).withDeadlineAfter(10, TimeUnit.SECONDS);
+    return UserServiceGrpc.newBlockingStub(server.channel())
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
   }
 
   private static CreateUserRequest create(String name, String email) {
