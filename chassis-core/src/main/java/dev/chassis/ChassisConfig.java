@@ -8,7 +8,6 @@ import dev.chassis.internal.config.ConfigReader;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -213,12 +212,10 @@ public final class ChassisConfig {
   }
 
   private static Config environmentOverlay(Map<String, String> env) {
-    Map<String, Object> values = new HashMap<>();
     Config overlay = ConfigFactory.empty("environment variables");
     for (Map.Entry<String, String> entry : ENVIRONMENT_KEYS.entrySet()) {
       String value = env.get(entry.getKey());
       if (value != null && !value.isBlank()) {
-        values.put(entry.getKey(), value);
         overlay =
             overlay.withValue(
                 entry.getValue(),

@@ -1,6 +1,5 @@
 package dev.chassis.errors;
 
-import com.google.rpc.ResourceInfo;
 import io.grpc.Status;
 import java.util.List;
 
@@ -24,11 +23,7 @@ public final class AlreadyExistsException extends ServiceException {
     super(
         Status.Code.ALREADY_EXISTS,
         message,
-        List.of(
-            ResourceInfo.newBuilder()
-                .setResourceType(resourceType)
-                .setResourceName(resourceName)
-                .build()),
+        List.of(resourceInfo(resourceType, resourceName)),
         null);
   }
 }

@@ -1,6 +1,5 @@
 package dev.chassis.errors;
 
-import com.google.rpc.ResourceInfo;
 import io.grpc.Status;
 import java.util.List;
 
@@ -23,11 +22,7 @@ public final class NotFoundException extends ServiceException {
     super(
         Status.Code.NOT_FOUND,
         resourceType + " " + resourceName + " not found",
-        List.of(
-            ResourceInfo.newBuilder()
-                .setResourceType(resourceType)
-                .setResourceName(resourceName)
-                .build()),
+        List.of(resourceInfo(resourceType, resourceName)),
         null);
   }
 }

@@ -3,6 +3,7 @@ package dev.chassis.errors;
 import com.google.protobuf.Any;
 import com.google.protobuf.Message;
 import com.google.rpc.ErrorInfo;
+import com.google.rpc.ResourceInfo;
 import com.google.rpc.RetryInfo;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -77,6 +78,13 @@ public class ServiceException extends StatusRuntimeException {
   /** The status code. */
   public Status.Code code() {
     return getStatus().getCode();
+  }
+
+  static ResourceInfo resourceInfo(String resourceType, String resourceName) {
+    return ResourceInfo.newBuilder()
+        .setResourceType(resourceType)
+        .setResourceName(resourceName)
+        .build();
   }
 
   private static com.google.rpc.Status rpcStatus(

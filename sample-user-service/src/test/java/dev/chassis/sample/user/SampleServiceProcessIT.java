@@ -9,11 +9,10 @@ import dev.chassis.sample.user.v1.CreateUserRequest;
 import dev.chassis.sample.user.v1.ListUsersRequest;
 import dev.chassis.sample.user.v1.User;
 import dev.chassis.sample.user.v1.UserServiceGrpc;
+import dev.chassis.testing.RecordingStreamObserver;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,10 +28,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -178,11 +175,12 @@ class SampleServiceProcessIT {
                 .setEmail("drain" + i + "@example.com")
                 .build());
       }
-      SlowReader stream = new SlowReader();
+      // Takes one user, then waits: a call still in flight when SIGTERM arrives.
+      RecordingStreamObserver<User> stream = RecordingStreamObserver.withManualFlowControl(1);
       UserServiceGrpc.newStub(channel)
           .withDeadlineAfter(30, TimeUnit.SECONDS)
           .listUsers(ListUsersRequest.getDefaultInstance(), stream);
-      await().atMost(Duration.ofSeconds(5)).until(() -> stream.received.size() == 1);
+      await().atMost(Duration.ofSeconds(5)).until(() -> stream.values().size() == 1);
 
       assertThat(process.toHandle().destroy()).isTrue(); // SIGTERM
       await().atMost(Duration.ofSeconds(5)).until(() -> get("/health/ready").statusCode() == 503);
@@ -192,47 +190,15 @@ class SampleServiceProcessIT {
       stream.request(Integer.MAX_VALUE);
 
       assertThat(during.getName()).isEqualTo("Late");
-      assertThat(stream.done.get(15, TimeUnit.SECONDS)).isEqualTo(Status.Code.OK);
-      assertThat(stream.received.size()).isGreaterThanOrEqualTo(300);
+      assertThat(stream.awaitCompletion(Duration.ofSeconds(15)).getCode())
+          .isEqualTo(Status.Code.OK);
+      assertThat(stream.values().size()).isGreaterThanOrEqualTo(300);
       assertThat(process.waitFor(15, TimeUnit.SECONDS))
           .as("exited within the grace period")
           .isTrue();
       assertThat(process.exitValue()).isZero();
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    }
-  }
-
-  /** A ListUsers client that takes one user, then waits to be told to read on. */
-  private static final class SlowReader implements ClientResponseObserver<ListUsersRequest, User> {
-    final List<User> received = new CopyOnWriteArrayList<>();
-    final CompletableFuture<Status.Code> done = new CompletableFuture<>();
-    private final AtomicReference<ClientCallStreamObserver<ListUsersRequest>> call =
-        new AtomicReference<>();
-
-    @Override
-    public void beforeStart(ClientCallStreamObserver<ListUsersRequest> requestStream) {
-      requestStream.disableAutoRequestWithInitial(1);
-      call.set(requestStream);
-    }
-
-    void request(int count) {
-      call.get().request(count);
-    }
-
-    @Override
-    public void onNext(User value) {
-      received.add(value);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      done.complete(Status.fromThrowable(t).getCode());
-    }
-
-    @Override
-    public void onCompleted() {
-      done.complete(Status.Code.OK);
     }
   }
 

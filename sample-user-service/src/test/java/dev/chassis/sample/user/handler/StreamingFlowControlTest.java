@@ -12,18 +12,14 @@ import dev.chassis.sample.user.v1.ListUsersRequest;
 import dev.chassis.sample.user.v1.User;
 import dev.chassis.sample.user.v1.UserServiceGrpc;
 import dev.chassis.testing.ChassisServerExtension;
-import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
+import dev.chassis.testing.RecordingStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -45,24 +41,25 @@ class StreamingFlowControlTest {
     for (int i = 0; i < 1000; i++) {
       repository.create("User " + i, "user" + i + "@example.com");
     }
-    Client<User> client = new Client<>(1);
+    RecordingStreamObserver<User> client = RecordingStreamObserver.withManualFlowControl(1);
     UserServiceGrpc.newStub(server.channel())
         .withDeadlineAfter(30, TimeUnit.SECONDS)
         .listUsers(ListUsersRequest.getDefaultInstance(), client);
 
-    await().atMost(Duration.ofSeconds(5)).until(() -> client.received.size() == 1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> client.values().size() == 1);
     assertThat(repository.listed.get()).isLessThanOrEqualTo(UserServiceHandler.LIST_BATCH_SIZE);
 
     client.request(Integer.MAX_VALUE);
 
-    client.done.get(10, TimeUnit.SECONDS);
-    assertThat(client.received).hasSize(1000);
+    assertThat(client.awaitCompletion(Duration.ofSeconds(10)).isOk()).isTrue();
+    assertThat(client.values()).hasSize(1000);
     assertThat(repository.listed.get()).isEqualTo(1000);
   }
 
   @Test
   void importUsers_clientNotReading_serverStopsReadingRequests() throws Exception {
-    Client<ImportUsersResponse> client = new Client<>(0);
+    RecordingStreamObserver<ImportUsersResponse> client =
+        RecordingStreamObserver.withManualFlowControl(0);
     StreamObserver<CreateUserRequest> requests =
         UserServiceGrpc.newStub(server.channel())
             .withDeadlineAfter(30, TimeUnit.SECONDS)
@@ -77,56 +74,19 @@ class StreamingFlowControlTest {
     requests.onCompleted();
 
     client.request(10);
-    await().atMost(Duration.ofSeconds(5)).until(() -> client.received.size() == 10);
+    await().atMost(Duration.ofSeconds(5)).until(() -> client.values().size() == 10);
 
     assertThat(repository.created.get()).isBetween(10, 11);
 
     client.request(Integer.MAX_VALUE);
 
-    client.done.get(10, TimeUnit.SECONDS);
-    assertThat(client.received).hasSize(500);
-    assertThat(client.received)
+    assertThat(client.awaitCompletion(Duration.ofSeconds(10)).isOk()).isTrue();
+    assertThat(client.values()).hasSize(500);
+    assertThat(client.values())
         .extracting(r -> r.getUser().getName())
         .startsWith("U0", "U1", "U2")
         .endsWith("U499");
     assertThat(repository.created.get()).isEqualTo(500);
-  }
-
-  /** A client that takes only as many messages as the test requests. */
-  static final class Client<T> implements ClientResponseObserver<Object, T> {
-    final List<T> received = new CopyOnWriteArrayList<>();
-    final CompletableFuture<Void> done = new CompletableFuture<>();
-    private final int initial;
-    private final AtomicReference<ClientCallStreamObserver<Object>> call = new AtomicReference<>();
-
-    Client(int initial) {
-      this.initial = initial;
-    }
-
-    @Override
-    public void beforeStart(ClientCallStreamObserver<Object> requestStream) {
-      requestStream.disableAutoRequestWithInitial(initial);
-      call.set(requestStream);
-    }
-
-    void request(int count) {
-      call.get().request(count);
-    }
-
-    @Override
-    public void onNext(T value) {
-      received.add(value);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      done.completeExceptionally(t);
-    }
-
-    @Override
-    public void onCompleted() {
-      done.complete(null);
-    }
   }
 
   /** Counts what the handler asks of the repository. */

@@ -13,12 +13,12 @@ import dev.chassis.sample.user.v1.ListUsersRequest;
 import dev.chassis.sample.user.v1.User;
 import dev.chassis.sample.user.v1.UserServiceGrpc;
 import dev.chassis.testing.ChassisServerExtension;
+import dev.chassis.testing.RecordingStreamObserver;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -164,32 +164,15 @@ class UserServiceHandlerTest {
   }
 
   private List<ImportUsersResponse> importUsers(List<CreateUserRequest> rows) throws Exception {
-    List<ImportUsersResponse> responses = new CopyOnWriteArrayList<>();
-    CompletableFuture<Void> done = new CompletableFuture<>();
+    RecordingStreamObserver<ImportUsersResponse> responses = RecordingStreamObserver.create();
     StreamObserver<CreateUserRequest> requests =
         UserServiceGrpc.newStub(server.channel())
             .withDeadlineAfter(10, TimeUnit.SECONDS)
-            .importUsers(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(ImportUsersResponse value) {
-                    responses.add(value);
-                  }
-
-                  @Override
-                  public void onError(Throwable t) {
-                    done.completeExceptionally(t);
-                  }
-
-                  @Override
-                  public void onCompleted() {
-                    done.complete(null);
-                  }
-                });
+            .importUsers(responses);
     rows.forEach(requests::onNext);
     requests.onCompleted();
-    done.get(10, TimeUnit.SECONDS);
-    return responses;
+    assertThat(responses.awaitCompletion(Duration.ofSeconds(10)).isOk()).isTrue();
+    return responses.values();
   }
 
   private UserServiceGrpc.UserServiceBlockingStub users() {
