@@ -162,7 +162,7 @@ public final class ChassisConfig {
           ConfigFactory.parseProperties(props)
               .withFallback(environmentOverlay(env))
               .withFallback(ConfigFactory.defaultApplication(classLoader))
-              .withFallback(ConfigFactory.defaultReference(classLoader))
+              .withFallback(ConfigFactory.defaultReferenceUnresolved(classLoader))
               .resolve();
       return new ChassisConfig(merged);
     } catch (ConfigException e) {
@@ -179,7 +179,10 @@ public final class ChassisConfig {
    */
   public static ChassisConfig of(String hocon) {
     try {
-      return from(ConfigFactory.parseString(hocon).withFallback(ConfigFactory.defaultReference()));
+      // defaultReference() would layer -D system properties over the defaults; this must not.
+      return from(
+          ConfigFactory.parseString(hocon)
+              .withFallback(ConfigFactory.defaultReferenceUnresolved()));
     } catch (ConfigException e) {
       throw new ChassisConfigException("invalid configuration: " + e.getMessage(), e);
     }

@@ -170,6 +170,19 @@ class ChassisConfigTest {
   }
 
   @Test
+  void of_ignoresSystemProperties() {
+    System.setProperty("chassis.grpc.port", "4242");
+    try {
+      com.typesafe.config.ConfigFactory.invalidateCaches();
+
+      assertThat(ChassisConfig.of("").grpc().port()).isEqualTo(50051);
+    } finally {
+      System.clearProperty("chassis.grpc.port");
+      com.typesafe.config.ConfigFactory.invalidateCaches();
+    }
+  }
+
+  @Test
   void with_overridesLoadedConfig() {
     ChassisConfig config =
         ChassisConfig.of("chassis.service.name = a").with("chassis.grpc.port = 1");

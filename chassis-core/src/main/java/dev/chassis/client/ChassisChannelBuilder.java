@@ -2,6 +2,7 @@ package dev.chassis.client;
 
 import dev.chassis.ChassisConfig;
 import dev.chassis.ChassisConfigException;
+import dev.chassis.errors.ErrorInterceptors;
 import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
@@ -13,6 +14,7 @@ import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
@@ -127,9 +129,13 @@ public final class ChassisChannelBuilder {
     if (executor != null) {
       builder.executor(executor);
     }
-    // ManagedChannelBuilder.intercept: the last added runs first, so add in reverse.
-    List<ClientInterceptor> chain = new ArrayList<>(interceptors);
-    java.util.Collections.reverse(chain);
+    // grpc runs the last interceptor added first. Innermost (added first): mark failures received
+    // from the other service, so a server handler cannot forward them as its own statuses.
+    List<ClientInterceptor> chain = new ArrayList<>();
+    chain.add(ErrorInterceptors.markDownstreamFailures(serviceName));
+    List<ClientInterceptor> application = new ArrayList<>(interceptors);
+    Collections.reverse(application);
+    chain.addAll(application);
     builder.intercept(chain);
     return builder.build();
   }

@@ -28,6 +28,9 @@ record ClientSettings(
     Tls tls,
     Map<String, MethodSettings> methods) {
 
+  private static final java.util.Set<String> METHOD_KEYS =
+      java.util.Set.of("timeout", "wait-for-ready", "retry");
+
   record Tls(boolean enabled, @Nullable Path ca, @Nullable Path cert, @Nullable Path key) {}
 
   /** A service ("pkg.Service") or method ("pkg.Service/Method") entry under {@code methods}. */
@@ -84,6 +87,17 @@ record ClientSettings(
         throw reader.invalid(path, "a key \"package.Service\" or \"package.Service/Method\"", null);
       }
       ConfigReader method = reader.at(path);
+      // An unquoted key such as user.v1.UserService/GetUser { ... } parses as nested objects;
+      // reject anything but the known keys instead of silently ignoring the entry.
+      for (String key : method.config().root().keySet()) {
+        if (!METHOD_KEYS.contains(key)) {
+          throw method.invalid(
+              key,
+              "only timeout, wait-for-ready and retry in a method entry; quote the entry's key,"
+                  + " as in \"user.v1.UserService/GetUser\" { ... }",
+              null);
+        }
+      }
       methods.put(
           name,
           new MethodSettings(

@@ -8,6 +8,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,27 +41,32 @@ final class ExceptionMappingServerInterceptor implements ServerInterceptor {
 
   private static final class MappingServerCall<ReqT, RespT>
       extends SimpleForwardingServerCall<ReqT, RespT> {
-    // Listener callbacks and close() are serialized by grpc; volatile covers handlers that
-    // respond from their own threads.
-    private volatile boolean closed;
+    // close() may come from a handler's own thread while a callback throws on grpc's; closing is
+    // serialized here so the call is closed exactly once.
+    private boolean closed;
 
     MappingServerCall(ServerCall<ReqT, RespT> delegate) {
       super(delegate);
     }
 
     @Override
-    public void close(Status status, Metadata trailers) {
+    public synchronized void close(Status status, Metadata trailers) {
       Throwable cause = status.getCause();
-      if (status.getCode() == Status.Code.UNKNOWN && cause != null) {
-        // responseObserver.onError(e) with a non-status exception arrives here as UNKNOWN.
+      if (!status.isOk() && trailers.containsKey(ErrorStatuses.DOWNSTREAM)) {
+        // onError(e) where e is, or wraps, a failure received from another service.
+        closeMapped(status.asRuntimeException(trailers));
+      } else if (status.getCode() == Status.Code.UNKNOWN && cause != null) {
+        // onError(e) with a non-status exception arrives here as UNKNOWN with e as the cause.
         closeMapped(cause);
-        return;
+      } else {
+        if (cause != null) {
+          logCause(status.getDescription(), cause);
+        }
+        closeOnce(status.withCause(null), trailers);
       }
-      closed = true;
-      super.close(status, trailers);
     }
 
-    void fail(Throwable t) {
+    synchronized void fail(Throwable t) {
       if (closed) {
         logger.error(
             "{} threw after the call was closed", getMethodDescriptor().getFullMethodName(), t);
@@ -73,18 +79,35 @@ final class ExceptionMappingServerInterceptor implements ServerInterceptor {
       log(t);
       StatusRuntimeException mapped = ErrorStatuses.toStatusRuntimeException(t);
       Metadata trailers = mapped.getTrailers();
+      closeOnce(mapped.getStatus(), trailers == null ? new Metadata() : trailers);
+    }
+
+    private void closeOnce(Status status, Metadata trailers) {
+      if (closed) {
+        logger.warn(
+            "{} closed twice; second status {} dropped",
+            getMethodDescriptor().getFullMethodName(),
+            status.getCode());
+        return;
+      }
       closed = true;
-      super.close(mapped.getStatus(), trailers == null ? new Metadata() : trailers);
+      super.close(status, trailers);
     }
 
     private void log(Throwable t) {
       String method = getMethodDescriptor().getFullMethodName();
-      if (!ErrorStatuses.isExpected(t)) {
+      if (ErrorStatuses.isDownstream(t)) {
+        logger.warn("{} failed because a downstream call failed", method, t);
+      } else if (!ErrorStatuses.isExpected(t)) {
         logger.error("{} failed with an unexpected exception", method, t);
       } else if (t.getCause() != null) {
-        // An expected status with a cause (a dependency failed): the cause is for us only.
-        logger.warn("{} failed: {}", method, t.getMessage(), t.getCause());
+        logCause(t.getMessage(), t.getCause());
       }
+    }
+
+    private void logCause(@Nullable String description, Throwable cause) {
+      // An expected status with a cause (a dependency failed): the cause is for us only.
+      logger.warn("{} failed: {}", getMethodDescriptor().getFullMethodName(), description, cause);
     }
   }
 

@@ -14,6 +14,7 @@ import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
 import io.grpc.TlsServerCredentials;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -74,6 +75,8 @@ public final class ChassisServer implements AutoCloseable {
   private final ReadinessMonitor readiness;
   private final PrometheusMeterRegistry meterRegistry;
   private final boolean ownsMeterRegistry;
+  private final AutoCloseable systemMetrics;
+  private final DrainableCalls healthCalls;
   private final @Nullable ExecutorService ownedExecutor;
   private final List<LifecycleListener> listeners;
   private final boolean handleProcessSignals;
@@ -88,6 +91,8 @@ public final class ChassisServer implements AutoCloseable {
     this.readiness = started.readiness;
     this.meterRegistry = started.meterRegistry;
     this.ownsMeterRegistry = builder.meterRegistry == null;
+    this.systemMetrics = started.systemMetrics;
+    this.healthCalls = started.healthCalls;
     this.ownedExecutor = started.ownedExecutor;
     this.listeners = List.copyOf(builder.listeners);
     this.handleProcessSignals = builder.inProcessName == null;
@@ -163,24 +168,17 @@ public final class ChassisServer implements AutoCloseable {
     Duration delay = min(config.shutdown().drainDelay(), grace);
     sleepUninterruptibly(delay.minusNanos(System.nanoTime() - start));
     server.shutdown();
+    // Health Watch streams never end by themselves; end them so they do not hold the drain.
+    healthCalls.closeAll(Status.UNAVAILABLE.withDescription("server is shutting down"));
     boolean clean = awaitServer(grace.minusNanos(System.nanoTime() - start));
     if (!clean) {
       logger.warn("grace period {} over; cancelling the calls still in flight", grace);
       server.shutdownNow();
       awaitServer(FORCED_STOP_WAIT);
     }
-    if (admin != null) {
-      admin.close();
-    }
-    readiness.close();
-    if (ownedExecutor != null) {
-      ownedExecutor.shutdownNow();
-    }
+    stopResources();
     for (LifecycleListener listener : listeners) {
       notify(listener, "onStopped", () -> listener.onStopped(this));
-    }
-    if (ownsMeterRegistry) {
-      meterRegistry.close();
     }
     ShutdownSignals.unregister(this);
     removeShutdownHook();
@@ -190,6 +188,53 @@ public final class ChassisServer implements AutoCloseable {
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start),
         clean ? "all calls completed" : "calls cancelled after the grace period");
     terminated.countDown();
+  }
+
+  private void stopResources() {
+    if (admin != null) {
+      admin.close();
+    }
+    readiness.close();
+    stopExecutor(ownedExecutor);
+    closeQuietly(systemMetrics);
+    if (ownsMeterRegistry) {
+      meterRegistry.close();
+    }
+  }
+
+  /** Lets callbacks grpc already queued (onCancel, onComplete) run, briefly, then interrupts. */
+  private static void stopExecutor(@Nullable ExecutorService executor) {
+    if (executor == null) {
+      return;
+    }
+    executor.shutdown();
+    try {
+      if (!executor.awaitTermination(1, TimeUnit.SECONDS)) {
+        executor.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      executor.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable resource) {
+    try {
+      resource.close();
+    } catch (Exception e) {
+      logger.warn("closing {} failed", resource, e);
+    }
+  }
+
+  /** Before listeners run, so a SIGTERM at any point after start drains. */
+  private void installShutdownHandling() {
+    if (shutdownHook == null) {
+      return;
+    }
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+    if (config.shutdown().handleSignals()) {
+      ShutdownSignals.register(this);
+    }
   }
 
   private void closeFromShutdownHook() {
@@ -211,12 +256,22 @@ public final class ChassisServer implements AutoCloseable {
     }
   }
 
+  /** Waits for the server; an interrupt must not cut the grace period short. */
   private boolean awaitServer(Duration timeout) {
+    long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+    boolean interrupted = false;
     try {
-      return server.awaitTermination(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return server.isTerminated();
+      while (true) {
+        try {
+          return server.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -272,6 +327,8 @@ public final class ChassisServer implements AutoCloseable {
       @Nullable AdminHttpServer admin,
       ReadinessMonitor readiness,
       PrometheusMeterRegistry meterRegistry,
+      AutoCloseable systemMetrics,
+      DrainableCalls healthCalls,
       @Nullable ExecutorService ownedExecutor) {}
 
   /** Builds and starts a {@link ChassisServer}. Not thread-safe; use once. */
@@ -363,18 +420,18 @@ public final class ChassisServer implements AutoCloseable {
      */
     public ChassisServer start() throws IOException {
       LogContext.setServiceName(config.serviceName());
-      PrometheusMeterRegistry registry =
-          meterRegistry != null
-              ? meterRegistry
-              : ChassisMetrics.newPrometheusRegistry(config.serviceName());
-      ExecutorService ownedExecutor = executor == null ? newHandlerExecutor() : null;
-      Executor handlerExecutor = executor != null ? executor : ownedExecutor;
-
-      HealthStatusManager health = new HealthStatusManager();
       List<String> serviceNames = new ArrayList<>();
       for (ServerServiceDefinition service : services) {
         serviceNames.add(service.getServiceDescriptor().getName());
       }
+      // Everything below is undone if any step fails, so a failed start leaks no thread or port.
+      PrometheusMeterRegistry registry =
+          meterRegistry != null
+              ? meterRegistry
+              : ChassisMetrics.newPrometheusRegistry(config.serviceName());
+      AutoCloseable systemMetrics = ChassisMetrics.bindSystemMetrics(registry);
+      ExecutorService ownedExecutor = executor == null ? newHandlerExecutor() : null;
+      HealthStatusManager health = new HealthStatusManager();
       ReadinessMonitor readiness =
           new ReadinessMonitor(
               health,
@@ -382,57 +439,74 @@ public final class ChassisServer implements AutoCloseable {
               serviceNames,
               config.health().checkInterval(),
               config.health().checkTimeout());
-
-      ServerBuilder<?> builder = transport();
-      builder.executor(handlerExecutor);
-      List<ServerInterceptor> chain = chain();
-      for (ServerServiceDefinition service : services) {
-        builder.addService(ServerInterceptors.interceptForward(service, chain));
-      }
-      builder.addService(health.getHealthService());
-      if (config.grpc().reflection()) {
-        builder.addService(ProtoReflectionServiceV1.newInstance());
-        builder.addService(reflectionV1Alpha());
-      }
-
-      Server server = builder.build();
+      Server server = null;
       AdminHttpServer admin = null;
       try {
+        DrainableCalls healthCalls = new DrainableCalls();
+        server = build(health, healthCalls, executor != null ? executor : ownedExecutor);
         server.start();
         if (inProcessName == null && config.admin().enabled()) {
           admin =
               AdminHttpServer.start(
                   config.admin().host(), config.admin().port(), registry, readiness::snapshot);
         }
+        readiness.start();
+        ChassisServer started =
+            new ChassisServer(
+                this,
+                new Started(
+                    server, admin, readiness, registry, systemMetrics, healthCalls, ownedExecutor));
+        started.installShutdownHandling();
+        logger.info(
+            "started {}: gRPC on {}, admin {}, services {}",
+            config.serviceName(),
+            inProcessName == null
+                ? config.grpc().host() + ":" + server.getPort() + tlsMode()
+                : "in-process " + inProcessName,
+            admin == null ? "disabled" : "on port " + admin.port(),
+            serviceNames);
+        for (LifecycleListener listener : listeners) {
+          started.notify(listener, "onStarted", () -> listener.onStarted(started));
+        }
+        return started;
       } catch (IOException | RuntimeException e) {
-        server.shutdownNow();
+        if (admin != null) {
+          admin.close();
+        }
+        if (server != null) {
+          server.shutdownNow();
+        }
         readiness.close();
-        if (ownedExecutor != null) {
-          ownedExecutor.shutdownNow();
+        stopExecutor(ownedExecutor);
+        closeQuietly(systemMetrics);
+        if (meterRegistry == null) {
+          registry.close();
         }
         throw e;
       }
-      readiness.start();
-      ChassisServer chassisServer =
-          new ChassisServer(this, new Started(server, admin, readiness, registry, ownedExecutor));
-      logger.info(
-          "started {}: gRPC on {}:{}{}, admin {}, services {}",
-          config.serviceName(),
-          inProcessName == null ? config.grpc().host() : "in-process",
-          inProcessName == null ? String.valueOf(chassisServer.port()) : inProcessName,
-          config.tls().enabled() ? (config.tls().mutual() ? " (mTLS)" : " (TLS)") : "",
-          admin == null ? "disabled" : "on port " + admin.port(),
-          serviceNames);
-      for (LifecycleListener listener : listeners) {
-        chassisServer.notify(listener, "onStarted", () -> listener.onStarted(chassisServer));
+    }
+
+    private String tlsMode() {
+      if (!config.tls().enabled()) {
+        return "";
       }
-      if (chassisServer.shutdownHook != null) {
-        Runtime.getRuntime().addShutdownHook(chassisServer.shutdownHook);
-        if (config.shutdown().handleSignals()) {
-          ShutdownSignals.register(chassisServer);
-        }
+      return config.tls().mutual() ? " (mTLS)" : " (TLS)";
+    }
+
+    private Server build(
+        HealthStatusManager health, DrainableCalls healthCalls, @Nullable Executor handlers) {
+      ServerBuilder<?> builder = transport();
+      builder.executor(handlers);
+      List<ServerInterceptor> chain = chain();
+      for (ServerServiceDefinition service : services) {
+        builder.addService(ServerInterceptors.interceptForward(service, chain));
       }
-      return chassisServer;
+      builder.addService(ServerInterceptors.intercept(health.getHealthService(), healthCalls));
+      if (config.grpc().reflection()) {
+        builder.addService(ProtoReflectionServiceV1.newInstance());
+        builder.addService(reflectionV1Alpha());
+      }
+      return builder.build();
     }
 
     /** Outermost first. Later issues add tracing, metrics, access log and limits here. */

@@ -213,6 +213,17 @@ class ChassisChannelBuilderTest {
   }
 
   @Test
+  void unquotedMethodKey_isRejectedInsteadOfIgnored() {
+    ChassisConfig config =
+        ChassisConfig.of("chassis.clients.x.methods { user.v1.UserService { timeout = 1s } }");
+
+    assertThatThrownBy(() -> Chassis.channel(config, "x"))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.clients.x.methods.user.v1")
+        .hasMessageContaining("quote the entry's key");
+  }
+
+  @Test
   void invalidRetryCode_failsNamingTheKey() {
     ChassisConfig config =
         ChassisConfig.of(

@@ -104,6 +104,21 @@ class ExceptionMappingTest {
   }
 
   @Test
+  void onErrorWithCause_keepsStatusAndLogsCauseOnly() throws Exception {
+    StatusRuntimeException e = call("on-error-unavailable-cause", "");
+
+    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    assertThat(e.getStatus().getDescription()).isEqualTo("database is down");
+    assertNoLeak(e);
+    assertThat(logs.list)
+        .singleElement()
+        .satisfies(
+            event ->
+                assertThat(event.getThrowableProxy().getMessage())
+                    .isEqualTo(TestServiceImpl.SECRET));
+  }
+
+  @Test
   void unexpectedException_returnsGenericInternalAndLogsIt() throws Exception {
     StatusRuntimeException e = call("boom", "");
 

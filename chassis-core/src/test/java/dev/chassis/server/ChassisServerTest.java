@@ -1,6 +1,7 @@
 package dev.chassis.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.chassis.ChassisConfig;
@@ -12,10 +13,14 @@ import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -123,6 +128,66 @@ class ChassisServerTest {
     assertThat(ready.statusCode()).isEqualTo(503);
     assertThat(ready.body()).contains("\"failing\":[\"throws\",\"hangs\"]");
     assertThat(health("")).isEqualTo(ServingStatus.NOT_SERVING);
+  }
+
+  @Test
+  void readinessCheck_ignoringInterrupts_isNotStartedAgainWhileItHangs() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger hungStarts = new AtomicInteger();
+    AtomicInteger rounds = new AtomicInteger();
+    ChassisConfig config =
+        TestServers.loopback("chassis.health { check-interval = 50ms, check-timeout = 20ms }");
+    server =
+        ChassisServer.newBuilder(config)
+            .addService(new TestServiceImpl())
+            .readinessCheck(
+                "stuck",
+                () -> {
+                  hungStarts.incrementAndGet();
+                  while (release.getCount() > 0) {
+                    try {
+                      release.await();
+                    } catch (InterruptedException e) {
+                      // Deliberately ignored: this check imitates a socket read without timeout.
+                    }
+                  }
+                  return true;
+                })
+            .readinessCheck("rounds", () -> rounds.incrementAndGet() > 0)
+            .start();
+    try {
+      await().atMost(Duration.ofSeconds(10)).until(() -> rounds.get() >= 10);
+
+      assertThat(hungStarts.get()).isEqualTo(1);
+      assertThat(server.isReady()).isFalse();
+    } finally {
+      release.countDown();
+    }
+  }
+
+  @Test
+  void start_adminPortTaken_failsAndReleasesTheGrpcPort() throws Exception {
+    int grpcPort;
+    try (ServerSocket probe = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
+      grpcPort = probe.getLocalPort();
+    }
+    try (ServerSocket taken = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
+      ChassisConfig config =
+          TestServers.loopback(
+              "chassis { grpc.port = %d, admin.port = %d }"
+                  .formatted(grpcPort, taken.getLocalPort()));
+
+      assertThatThrownBy(
+              () -> ChassisServer.newBuilder(config).addService(new TestServiceImpl()).start())
+          .isInstanceOf(java.io.IOException.class);
+    }
+
+    server =
+        ChassisServer.newBuilder(TestServers.loopback("chassis.grpc.port = " + grpcPort))
+            .addService(new TestServiceImpl())
+            .start();
+
+    assertThat(server.port()).isEqualTo(grpcPort);
   }
 
   @Test

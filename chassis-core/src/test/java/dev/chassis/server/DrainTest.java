@@ -97,6 +97,73 @@ class DrainTest {
   }
 
   @Test
+  void close_onInterruptedThread_stillWaitsForInFlightCalls() throws Exception {
+    ChassisServer server =
+        ChassisServer.newBuilder(
+                TestServers.loopback("chassis.shutdown { drain-delay = 0s, grace = 10s }"))
+            .addService(new TestServiceImpl())
+            .start();
+    ManagedChannel channel = TestServers.channel(server.port());
+    try {
+      Stream stream = Stream.start(channel, 5, 100);
+      await().atMost(Duration.ofSeconds(5)).until(() -> !stream.received.isEmpty());
+
+      Thread.currentThread().interrupt();
+      server.close();
+      boolean stillInterrupted = Thread.interrupted();
+
+      assertThat(stillInterrupted).as("interrupt status restored").isTrue();
+      assertThat(stream.done.get(5, TimeUnit.SECONDS)).isEqualTo(Status.Code.OK);
+      assertThat(stream.received).hasSize(5);
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void close_openHealthWatch_doesNotHoldTheDrain() throws Exception {
+    ChassisServer server =
+        ChassisServer.newBuilder(
+                TestServers.loopback("chassis.shutdown { drain-delay = 0s, grace = 60s }"))
+            .addService(new TestServiceImpl())
+            .start();
+    ManagedChannel channel = TestServers.channel(server.port());
+    try {
+      List<ServingStatus> seen = new CopyOnWriteArrayList<>();
+      CompletableFuture<Status.Code> watchEnded = new CompletableFuture<>();
+      HealthGrpc.newStub(channel)
+          .watch(
+              HealthCheckRequest.getDefaultInstance(),
+              new StreamObserver<>() {
+                @Override
+                public void onNext(io.grpc.health.v1.HealthCheckResponse value) {
+                  seen.add(value.getStatus());
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                  watchEnded.complete(Status.fromThrowable(t).getCode());
+                }
+
+                @Override
+                public void onCompleted() {
+                  watchEnded.complete(Status.Code.OK);
+                }
+              });
+      await().atMost(Duration.ofSeconds(5)).until(() -> seen.contains(ServingStatus.SERVING));
+
+      CompletableFuture<Void> drain = CompletableFuture.runAsync(server::close);
+
+      // Well inside the 60 s grace: the watcher is ended, not waited for.
+      drain.get(20, TimeUnit.SECONDS);
+      assertThat(watchEnded.get(5, TimeUnit.SECONDS)).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(seen).contains(ServingStatus.NOT_SERVING);
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void close_runsLifecycleListenersInOrder() throws Exception {
     List<String> events = new CopyOnWriteArrayList<>();
     ChassisServer server =

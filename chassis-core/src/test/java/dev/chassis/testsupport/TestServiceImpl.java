@@ -6,12 +6,15 @@ import dev.chassis.errors.UnavailableException;
 import dev.chassis.test.v1.TestRequest;
 import dev.chassis.test.v1.TestResponse;
 import dev.chassis.test.v1.TestServiceGrpc;
+import io.grpc.Channel;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /** A handler whose behaviour each request picks by {@code action}. */
 public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
@@ -19,6 +22,7 @@ public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
   public static final String SECRET = "SELECT password FROM users -- at com.acme.Db.query";
 
   private final String name;
+  private final @Nullable Channel downstream;
   private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
 
   public TestServiceImpl() {
@@ -26,7 +30,13 @@ public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
   }
 
   public TestServiceImpl(String name) {
+    this(name, null);
+  }
+
+  /** A service whose {@code proxy} actions call {@code downstream} with the payload as action. */
+  public TestServiceImpl(String name, @Nullable Channel downstream) {
     this.name = name;
+    this.downstream = downstream;
   }
 
   /** How many times {@code fail-then-ok} was called with this payload. */
@@ -52,6 +62,17 @@ public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
       case "boom" -> throw new IllegalStateException(SECRET);
       case "on-error-boom" -> response.onError(new IllegalStateException(SECRET));
       case "on-error-not-found" -> response.onError(new NotFoundException("thing", "7"));
+      case "on-error-unavailable-cause" ->
+          response.onError(
+              new UnavailableException("database is down", new IllegalStateException(SECRET)));
+      case "proxy" -> reply(response, callDownstream(request.getPayload()));
+      case "proxy-on-error" -> {
+        try {
+          reply(response, callDownstream(request.getPayload()));
+        } catch (StatusRuntimeException e) {
+          response.onError(new IllegalStateException("downstream failed", e));
+        }
+      }
       case "sleep" -> {
         pause(request.getDelayMs());
         reply(response, name);
@@ -104,6 +125,16 @@ public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
         response.onCompleted();
       }
     };
+  }
+
+  private String callDownstream(String action) {
+    if (downstream == null) {
+      throw new IllegalStateException("no downstream channel");
+    }
+    return TestServiceGrpc.newBlockingStub(downstream)
+        .withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
+        .unary(TestRequest.newBuilder().setAction(action).setDelayMs(3000).build())
+        .getMessage();
   }
 
   private static void reply(StreamObserver<TestResponse> response, String message) {

@@ -1,6 +1,5 @@
 package dev.chassis.discovery.fixed;
 
-import io.grpc.EquivalentAddressGroup;
 import io.grpc.NameResolver;
 import io.grpc.NameResolverProvider;
 import java.net.InetSocketAddress;
@@ -12,10 +11,10 @@ import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Resolves {@code static:///host:port[,host:port...]} to that fixed list. IPv6 literals go in
- * brackets ({@code static:///[::1]:50051}); the port is required. The channel's authority is the
- * URI's authority if it has one ({@code static://user-service/10.0.0.5:50051}), else the first
- * entry.
+ * Resolves {@code static:///host:port[,host:port...]} to that fixed list; the port is required.
+ * IPv6 literals go in brackets, percent-encoded because URIs do not allow brackets in a path:
+ * {@code static:///%5B::1%5D:50051}. The channel's authority is the URI's authority if it has one
+ * ({@code static://user-service/10.0.0.5:50051}), else the first entry.
  *
  * <p>Found by grpc-java through {@code META-INF/services}; users only write the target.
  */
@@ -47,7 +46,7 @@ public final class StaticNameResolverProvider extends NameResolverProvider {
   }
 
   @Override
-  public @Nullable NameResolver newNameResolver(URI targetUri, NameResolver.Args args) {
+  public @Nullable NameResolver newNameResolver(URI targetUri, NameResolver.@Nullable Args args) {
     if (!SCHEME.equals(targetUri.getScheme())) {
       return null;
     }
@@ -59,7 +58,9 @@ public final class StaticNameResolverProvider extends NameResolverProvider {
     List<HostAndPort> entries = parse(path.substring(1), targetUri);
     String authority = targetUri.getAuthority();
     return new StaticNameResolver(
-        authority == null || authority.isEmpty() ? entries.get(0).toString() : authority, entries);
+        authority == null || authority.isEmpty() ? entries.get(0).toString() : authority,
+        entries,
+        args);
   }
 
   static List<HostAndPort> parse(String list, URI target) {
@@ -96,8 +97,9 @@ public final class StaticNameResolverProvider extends NameResolverProvider {
       return new HostAndPort(host, port);
     }
 
-    EquivalentAddressGroup toAddressGroup() {
-      return new EquivalentAddressGroup(new InetSocketAddress(host, port));
+    /** An IP address literal, which needs no DNS lookup. */
+    boolean isLiteral() {
+      return host.contains(":") || host.matches("\\d{1,3}(\\.\\d{1,3}){3}");
     }
 
     @Override

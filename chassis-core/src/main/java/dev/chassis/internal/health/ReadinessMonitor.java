@@ -7,14 +7,18 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,8 +45,12 @@ public final class ReadinessMonitor implements AutoCloseable {
   private final Duration interval;
   private final Duration timeout;
   private final ScheduledExecutorService scheduler;
-  // Checks run on their own thread so that a hung check cannot stall the schedule.
+  // Checks run on their own threads so that a hung check cannot stall the schedule.
   private final ExecutorService checkRunner;
+  // The last run of each check; a check still running is not started again, so a check that
+  // ignores interrupts holds one thread, not one more per interval.
+  // (A cancelled Future counts as done while its thread may still run; track the thread's exit.)
+  private final Map<String, AtomicBoolean> running = new ConcurrentHashMap<>();
   private volatile Snapshot snapshot;
   private @Nullable ScheduledFuture<?> schedule;
 
@@ -114,7 +122,27 @@ public final class ReadinessMonitor implements AutoCloseable {
   }
 
   private boolean runCheck(String name, ReadinessCheck check) {
-    Future<Boolean> result = checkRunner.submit(check::isReady);
+    AtomicBoolean previous = running.get(name);
+    if (previous != null && !previous.get()) {
+      logger.warn("readiness check '{}' is still running from an earlier round", name);
+      return false;
+    }
+    AtomicBoolean finished = new AtomicBoolean();
+    Future<Boolean> result;
+    try {
+      result =
+          checkRunner.submit(
+              () -> {
+                try {
+                  return check.isReady();
+                } finally {
+                  finished.set(true);
+                }
+              });
+    } catch (RejectedExecutionException e) {
+      return false; // closing
+    }
+    running.put(name, finished);
     try {
       return result.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
@@ -123,6 +151,8 @@ public final class ReadinessMonitor implements AutoCloseable {
       return false;
     } catch (ExecutionException e) {
       logger.warn("readiness check '{}' failed: {}", name, String.valueOf(e.getCause()));
+      return false;
+    } catch (CancellationException e) {
       return false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -1,5 +1,6 @@
 package dev.chassis.observability.metrics;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -10,25 +11,34 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
-/** Creates the registries Chassis services expose. */
+/** Creates the registries Chassis services expose and binds the JVM and process metrics. */
 public final class ChassisMetrics {
   private ChassisMetrics() {}
 
   /**
-   * A Prometheus registry with the common tag {@code service=<serviceName>} and JVM (memory, GC,
-   * threads, class loading) and process (CPU, uptime, open files) metrics bound. The caller owns it
-   * and closes it when the service stops (which also stops the GC listener).
+   * A Prometheus registry with the common tag {@code service=<serviceName>}. The caller owns it and
+   * closes it.
    */
   public static PrometheusMeterRegistry newPrometheusRegistry(String serviceName) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     registry.config().commonTags("service", serviceName);
+    return registry;
+  }
+
+  /**
+   * Binds JVM (memory, GC, threads, class loading) and process (CPU, uptime, open files) metrics to
+   * {@code registry}. Close the returned handle when the registry is no longer served: the GC
+   * metrics hold listeners on the JVM's GC beans until then.
+   */
+  public static AutoCloseable bindSystemMetrics(MeterRegistry registry) {
     new ClassLoaderMetrics().bindTo(registry);
     new JvmMemoryMetrics().bindTo(registry);
-    new JvmGcMetrics().bindTo(registry);
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     new FileDescriptorMetrics().bindTo(registry);
-    return registry;
+    return gc::close;
   }
 }

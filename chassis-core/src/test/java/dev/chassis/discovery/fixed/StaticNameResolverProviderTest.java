@@ -3,6 +3,7 @@ package dev.chassis.discovery.fixed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grpc.NameResolver;
 import java.net.URI;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,15 @@ class StaticNameResolverProviderTest {
         .hasMessageContaining("''");
     assertThatThrownBy(() -> StaticNameResolverProvider.parse("::1:80", TARGET))
         .hasMessageContaining("[ipv6]:port");
+  }
+
+  @Test
+  void newNameResolver_percentEncodedIpv6_isAccepted() {
+    NameResolver resolver =
+        new StaticNameResolverProvider()
+            .newNameResolver(URI.create("static:///%5B::1%5D:50051"), null);
+
+    assertThat(resolver.getServiceAuthority()).isEqualTo("[::1]:50051");
   }
 
   @Test
