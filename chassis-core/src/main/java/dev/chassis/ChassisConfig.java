@@ -88,6 +88,9 @@ public final class ChassisConfig {
   /** Graceful shutdown settings ({@code chassis.shutdown.*}). */
   public record Shutdown(Duration grace, Duration drainDelay, boolean handleSignals) {}
 
+  /** The access log ({@code chassis.logging.access-log.*}). */
+  public record AccessLog(boolean enabled, org.slf4j.event.Level level, double okSampleRate) {}
+
   /** Server TLS files ({@code chassis.tls.*}); all null means plaintext. */
   public record Tls(@Nullable Path cert, @Nullable Path key, @Nullable Path clientCa) {
     /** Whether the gRPC port serves TLS. */
@@ -109,6 +112,7 @@ public final class ChassisConfig {
   private final Health health;
   private final Shutdown shutdown;
   private final Tls tls;
+  private final AccessLog accessLog;
   private final @Nullable URI consulAddress;
 
   private ChassisConfig(Config raw) {
@@ -141,6 +145,7 @@ public final class ChassisConfig {
             chassis.duration("shutdown.drain-delay", true),
             chassis.bool("shutdown.handle-signals"));
     this.tls = tls(chassis);
+    this.accessLog = accessLog(chassis);
     this.consulAddress = consulAddress(chassis);
   }
 
@@ -270,6 +275,20 @@ public final class ChassisConfig {
     return new Tls(cert, key, clientCa);
   }
 
+  private static AccessLog accessLog(ConfigReader chassis) {
+    String level = chassis.string("logging.access-log.level").trim().toUpperCase(Locale.ROOT);
+    org.slf4j.event.Level parsed;
+    try {
+      parsed = org.slf4j.event.Level.valueOf(level);
+    } catch (IllegalArgumentException e) {
+      throw chassis.invalid("logging.access-log.level", "TRACE, DEBUG, INFO, WARN or ERROR", e);
+    }
+    return new AccessLog(
+        chassis.bool("logging.access-log.enabled"),
+        parsed,
+        chassis.number("logging.access-log.ok-sample-rate", 0.0, 1.0));
+  }
+
   private static @Nullable URI consulAddress(ConfigReader chassis) {
     String value = chassis.optionalString("discovery.consul.address");
     if (value == null) {
@@ -328,6 +347,11 @@ public final class ChassisConfig {
   /** {@code chassis.tls.*}. */
   public Tls tls() {
     return tls;
+  }
+
+  /** {@code chassis.logging.access-log.*}. */
+  public AccessLog accessLog() {
+    return accessLog;
   }
 
   /** {@code chassis.discovery.consul.address}, normalised to an http(s) URI, if set. */

@@ -3,6 +3,9 @@ package dev.chassis.client;
 import dev.chassis.ChassisConfig;
 import dev.chassis.ChassisConfigException;
 import dev.chassis.errors.ErrorInterceptors;
+import dev.chassis.observability.metrics.ChassisMetrics;
+import dev.chassis.observability.metrics.GrpcMetrics;
+import dev.chassis.observability.tracing.ChassisTracing;
 import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
@@ -11,6 +14,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.NameResolverRegistry;
 import io.grpc.TlsChannelCredentials;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -43,6 +48,8 @@ public final class ChassisChannelBuilder {
   private final List<ClientInterceptor> interceptors = new ArrayList<>();
   private @Nullable String target;
   private @Nullable Executor executor;
+  private @Nullable MeterRegistry meterRegistry;
+  private @Nullable OpenTelemetry openTelemetry;
 
   private ChassisChannelBuilder(ChassisConfig config, String serviceName) {
     this.config = config;
@@ -71,10 +78,25 @@ public final class ChassisChannelBuilder {
 
   /**
    * Adds application interceptors; they run outermost, in the order given, before the Chassis
-   * client chain.
+   * client chain (tracing, metrics, downstream-failure marking).
    */
   public ChassisChannelBuilder intercept(ClientInterceptor... interceptors) {
     this.interceptors.addAll(List.of(interceptors));
+    return this;
+  }
+
+  /**
+   * Records client call metrics into {@code registry} instead of the service's process-wide default
+   * registry (the one its server serves at {@code /metrics}).
+   */
+  public ChassisChannelBuilder meterRegistry(MeterRegistry registry) {
+    this.meterRegistry = registry;
+    return this;
+  }
+
+  /** Traces calls with {@code openTelemetry} instead of the process-wide default SDK. */
+  public ChassisChannelBuilder openTelemetry(OpenTelemetry openTelemetry) {
+    this.openTelemetry = openTelemetry;
     return this;
   }
 
@@ -129,13 +151,25 @@ public final class ChassisChannelBuilder {
     if (executor != null) {
       builder.executor(executor);
     }
-    // grpc runs the last interceptor added first. Innermost (added first): mark failures received
-    // from the other service, so a server handler cannot forward them as its own statuses.
-    List<ClientInterceptor> chain = new ArrayList<>();
-    chain.add(ErrorInterceptors.markDownstreamFailures(serviceName));
-    List<ClientInterceptor> application = new ArrayList<>(interceptors);
-    Collections.reverse(application);
-    chain.addAll(application);
+    // Outermost first: application interceptors, tracing (client span, traceparent), metrics,
+    // [circuit breaker, default deadline: resilience], then marking failures received from the
+    // other service so a server handler cannot forward them as its own statuses.
+    List<ClientInterceptor> outermostFirst = new ArrayList<>(interceptors);
+    outermostFirst.add(
+        ChassisTracing.clientInterceptor(
+            openTelemetry != null
+                ? openTelemetry
+                : ChassisTracing.defaultOpenTelemetry(config.serviceName())));
+    outermostFirst.add(
+        GrpcMetrics.clientInterceptor(
+            meterRegistry != null
+                ? meterRegistry
+                : ChassisMetrics.defaultRegistry(config.serviceName()),
+            serviceName));
+    outermostFirst.add(ErrorInterceptors.markDownstreamFailures(serviceName));
+    // grpc runs the last interceptor added first.
+    List<ClientInterceptor> chain = new ArrayList<>(outermostFirst);
+    Collections.reverse(chain);
     builder.intercept(chain);
     return builder.build();
   }

@@ -7,6 +7,8 @@ import dev.chassis.internal.health.ReadinessMonitor;
 import dev.chassis.observability.logging.LogContext;
 import dev.chassis.observability.logging.LoggingInterceptors;
 import dev.chassis.observability.metrics.ChassisMetrics;
+import dev.chassis.observability.metrics.GrpcMetrics;
+import dev.chassis.observability.tracing.ChassisTracing;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -21,6 +23,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -53,9 +56,10 @@ import org.slf4j.LoggerFactory;
  * server.awaitTermination();   // returns after SIGTERM has drained the server
  * }</pre>
  *
- * <p><b>Interceptors</b>, outermost first: logging context ({@code grpc.method} in the MDC), error
- * mapping, then the application's own interceptors, then the handler. Tracing, metrics, the access
- * log and limits take their places in front of error mapping as they are enabled.
+ * <p><b>Interceptors</b>, outermost first: tracing (OpenTelemetry server span), metrics (gRFC A66
+ * names), logging context ({@code grpc.method} in the MDC) and access log, error mapping, then the
+ * application's own interceptors, then the handler. Limits take their place in front of error
+ * mapping when enabled.
  *
  * <p><b>Drain</b> ({@link #close()} or SIGTERM): readiness turns 503 and every health status
  * NOT_SERVING; {@link LifecycleListener#onDraining} runs (registry deregistration); new calls are
@@ -74,7 +78,6 @@ public final class ChassisServer implements AutoCloseable {
   private final @Nullable AdminHttpServer admin;
   private final ReadinessMonitor readiness;
   private final PrometheusMeterRegistry meterRegistry;
-  private final boolean ownsMeterRegistry;
   private final AutoCloseable systemMetrics;
   private final DrainableCalls healthCalls;
   private final @Nullable ExecutorService ownedExecutor;
@@ -90,7 +93,6 @@ public final class ChassisServer implements AutoCloseable {
     this.admin = started.admin;
     this.readiness = started.readiness;
     this.meterRegistry = started.meterRegistry;
-    this.ownsMeterRegistry = builder.meterRegistry == null;
     this.systemMetrics = started.systemMetrics;
     this.healthCalls = started.healthCalls;
     this.ownedExecutor = started.ownedExecutor;
@@ -122,7 +124,11 @@ public final class ChassisServer implements AutoCloseable {
     return config;
   }
 
-  /** The registry served at {@code /metrics}; add application meters to it. */
+  /**
+   * The registry served at {@code /metrics}: the service's process-wide default ({@link
+   * ChassisMetrics#defaultRegistry}) unless the builder was given one. Add application meters to
+   * it.
+   */
   public PrometheusMeterRegistry meterRegistry() {
     return meterRegistry;
   }
@@ -197,9 +203,6 @@ public final class ChassisServer implements AutoCloseable {
     readiness.close();
     stopExecutor(ownedExecutor);
     closeQuietly(systemMetrics);
-    if (ownsMeterRegistry) {
-      meterRegistry.close();
-    }
   }
 
   /** Lets callbacks grpc already queued (onCancel, onComplete) run, briefly, then interrupts. */
@@ -340,6 +343,7 @@ public final class ChassisServer implements AutoCloseable {
     private final List<LifecycleListener> listeners = new ArrayList<>();
     private @Nullable Executor executor;
     private @Nullable PrometheusMeterRegistry meterRegistry;
+    private @Nullable OpenTelemetry openTelemetry;
     private @Nullable String inProcessName;
 
     private Builder(ChassisConfig config) {
@@ -396,9 +400,22 @@ public final class ChassisServer implements AutoCloseable {
       return this;
     }
 
-    /** Uses {@code registry} for {@code /metrics}; the caller owns and closes it. */
+    /**
+     * Records call metrics into {@code registry} and serves it at {@code /metrics}, instead of the
+     * service's process-wide default registry. Chassis binds JVM and process metrics to it until
+     * the server stops; the caller owns and closes it.
+     */
     public Builder meterRegistry(PrometheusMeterRegistry registry) {
       this.meterRegistry = registry;
+      return this;
+    }
+
+    /**
+     * Traces calls with {@code openTelemetry} instead of the process-wide SDK configured from the
+     * {@code OTEL_*} environment ({@link ChassisTracing#defaultOpenTelemetry}).
+     */
+    public Builder openTelemetry(OpenTelemetry openTelemetry) {
+      this.openTelemetry = openTelemetry;
       return this;
     }
 
@@ -428,8 +445,14 @@ public final class ChassisServer implements AutoCloseable {
       PrometheusMeterRegistry registry =
           meterRegistry != null
               ? meterRegistry
-              : ChassisMetrics.newPrometheusRegistry(config.serviceName());
-      AutoCloseable systemMetrics = ChassisMetrics.bindSystemMetrics(registry);
+              : ChassisMetrics.defaultRegistry(config.serviceName());
+      // The default registry has them for the life of the JVM; a given one until we stop.
+      AutoCloseable systemMetrics =
+          meterRegistry != null ? ChassisMetrics.bindSystemMetrics(registry) : () -> {};
+      OpenTelemetry tracing =
+          openTelemetry != null
+              ? openTelemetry
+              : ChassisTracing.defaultOpenTelemetry(config.serviceName());
       ExecutorService ownedExecutor = executor == null ? newHandlerExecutor() : null;
       HealthStatusManager health = new HealthStatusManager();
       ReadinessMonitor readiness =
@@ -443,7 +466,12 @@ public final class ChassisServer implements AutoCloseable {
       AdminHttpServer admin = null;
       try {
         DrainableCalls healthCalls = new DrainableCalls();
-        server = build(health, healthCalls, executor != null ? executor : ownedExecutor);
+        server =
+            build(
+                health,
+                healthCalls,
+                executor != null ? executor : ownedExecutor,
+                chain(registry, tracing));
         server.start();
         if (inProcessName == null && config.admin().enabled()) {
           admin =
@@ -479,9 +507,6 @@ public final class ChassisServer implements AutoCloseable {
         readiness.close();
         stopExecutor(ownedExecutor);
         closeQuietly(systemMetrics);
-        if (meterRegistry == null) {
-          registry.close();
-        }
         throw e;
       }
     }
@@ -494,10 +519,12 @@ public final class ChassisServer implements AutoCloseable {
     }
 
     private Server build(
-        HealthStatusManager health, DrainableCalls healthCalls, @Nullable Executor handlers) {
+        HealthStatusManager health,
+        DrainableCalls healthCalls,
+        @Nullable Executor handlers,
+        List<ServerInterceptor> chain) {
       ServerBuilder<?> builder = transport();
       builder.executor(handlers);
-      List<ServerInterceptor> chain = chain();
       for (ServerServiceDefinition service : services) {
         builder.addService(ServerInterceptors.interceptForward(service, chain));
       }
@@ -509,10 +536,19 @@ public final class ChassisServer implements AutoCloseable {
       return builder.build();
     }
 
-    /** Outermost first. Later issues add tracing, metrics, access log and limits here. */
-    private List<ServerInterceptor> chain() {
+    /**
+     * Outermost first: tracing (the span is current for everything inside), metrics, logging
+     * context and access log, [limits: resilience], error mapping, application interceptors.
+     */
+    private List<ServerInterceptor> chain(PrometheusMeterRegistry registry, OpenTelemetry tracing) {
       List<ServerInterceptor> chain = new ArrayList<>();
+      chain.add(ChassisTracing.serverInterceptor(tracing));
+      chain.add(GrpcMetrics.serverInterceptor(registry));
       chain.add(LoggingInterceptors.mdc());
+      ChassisConfig.AccessLog accessLog = config.accessLog();
+      if (accessLog.enabled()) {
+        chain.add(LoggingInterceptors.accessLog(accessLog.level(), accessLog.okSampleRate()));
+      }
       chain.add(ErrorInterceptors.exceptionMapping());
       chain.addAll(interceptors);
       return chain;

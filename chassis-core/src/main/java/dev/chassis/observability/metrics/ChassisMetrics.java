@@ -13,7 +13,26 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /** Creates the registries Chassis services expose and binds the JVM and process metrics. */
 public final class ChassisMetrics {
+  private static final java.util.concurrent.ConcurrentMap<String, PrometheusMeterRegistry>
+      defaults = new java.util.concurrent.ConcurrentHashMap<>();
+
   private ChassisMetrics() {}
+
+  /**
+   * The process-wide registry of a service: servers and {@code Chassis.channel} channels of that
+   * service record into it unless given another, so one {@code /metrics} shows them all with
+   * nothing wired by hand. Created on first use with the {@code service} tag and JVM and process
+   * metrics; lives as long as the JVM.
+   */
+  public static PrometheusMeterRegistry defaultRegistry(String serviceName) {
+    return defaults.computeIfAbsent(
+        serviceName,
+        name -> {
+          PrometheusMeterRegistry registry = newPrometheusRegistry(name);
+          bindSystemMetrics(registry);
+          return registry;
+        });
+  }
 
   /**
    * A Prometheus registry with the common tag {@code service=<serviceName>}. The caller owns it and

@@ -1,0 +1,102 @@
+package dev.chassis.observability.metrics;
+
+import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
+import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
+/** Server call metrics under gRFC A66's names; see {@link GrpcMetrics#serverInterceptor}. */
+final class MetricsServerInterceptor implements ServerInterceptor {
+  private final MeterRegistry registry;
+  private final ConcurrentMap<String, MethodMeters> byMethod = new ConcurrentHashMap<>();
+
+  MetricsServerInterceptor(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+      ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    String name = call.getMethodDescriptor().getFullMethodName();
+    MethodMeters meters = byMethod.get(name);
+    if (meters == null) {
+      meters =
+          byMethod.computeIfAbsent(
+              name,
+              n ->
+                  new MethodMeters(
+                      registry, "grpc.server.call", call.getMethodDescriptor(), Tags.empty()));
+    }
+    meters.started.increment();
+    meters.active.incrementAndGet();
+    MeteredCall<ReqT, RespT> metered = new MeteredCall<>(call, meters, System.nanoTime());
+    return new MeteredListener<>(next.startCall(metered, headers), metered);
+  }
+
+  private static final class MeteredCall<ReqT, RespT>
+      extends SimpleForwardingServerCall<ReqT, RespT> {
+    @SuppressWarnings("unchecked") // the updater needs the raw class of a generic type
+    private static final AtomicIntegerFieldUpdater<MeteredCall<?, ?>> DONE =
+        AtomicIntegerFieldUpdater.newUpdater(
+            (Class<MeteredCall<?, ?>>) (Class<?>) MeteredCall.class, "done");
+
+    private final MethodMeters meters;
+    private final long startNanos;
+    private volatile int done;
+
+    MeteredCall(ServerCall<ReqT, RespT> delegate, MethodMeters meters, long startNanos) {
+      super(delegate);
+      this.meters = meters;
+      this.startNanos = startNanos;
+    }
+
+    @Override
+    public void sendMessage(RespT message) {
+      meters.sentMessages.increment();
+      super.sendMessage(message);
+    }
+
+    @Override
+    public void close(Status status, Metadata trailers) {
+      complete(status.getCode());
+      super.close(status, trailers);
+    }
+
+    /** Records once: the status the server sent, or CANCELLED when the client went away first. */
+    void complete(Status.Code code) {
+      if (DONE.compareAndSet(this, 0, 1)) {
+        meters.completed(code, System.nanoTime() - startNanos);
+      }
+    }
+  }
+
+  private static final class MeteredListener<ReqT>
+      extends SimpleForwardingServerCallListener<ReqT> {
+    private final MeteredCall<ReqT, ?> call;
+
+    MeteredListener(ServerCall.Listener<ReqT> delegate, MeteredCall<ReqT, ?> call) {
+      super(delegate);
+      this.call = call;
+    }
+
+    @Override
+    public void onMessage(ReqT message) {
+      call.meters.receivedMessages.increment();
+      super.onMessage(message);
+    }
+
+    @Override
+    public void onCancel() {
+      call.complete(Status.Code.CANCELLED);
+      super.onCancel();
+    }
+  }
+}
