@@ -21,6 +21,9 @@ public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
   /** Text an unexpected exception carries that must never reach a client. */
   public static final String SECRET = "SELECT password FROM users -- at com.acme.Db.query";
 
+  private static final org.slf4j.Logger logger =
+      org.slf4j.LoggerFactory.getLogger(TestServiceImpl.class);
+
   private final String name;
   private final @Nullable Channel downstream;
   private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
@@ -110,6 +113,7 @@ public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
         if (request.getAction().equals("boom")) {
           throw new IllegalStateException(SECRET);
         }
+        logger.debug("echo {}", request.getPayload());
         response.onNext(
             TestResponse.newBuilder()
                 .setMessage(request.getPayload())

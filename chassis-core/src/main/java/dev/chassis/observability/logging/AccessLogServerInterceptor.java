@@ -76,7 +76,9 @@ final class AccessLogServerInterceptor implements ServerInterceptor {
 
     @Override
     public void close(Status status, Metadata trailers) {
-      complete(status.getCode());
+      // A handler may finish after the client cancelled (onCancel waits behind it): the client
+      // never sees this status, so the call counts as CANCELLED.
+      complete(isCancelled() ? Status.Code.CANCELLED : status.getCode());
       super.close(status, trailers);
     }
 

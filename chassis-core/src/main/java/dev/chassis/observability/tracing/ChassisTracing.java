@@ -4,6 +4,7 @@ import io.grpc.ClientInterceptor;
 import io.grpc.ServerInterceptor;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import java.util.HashMap;
 import java.util.Map;
@@ -44,7 +45,7 @@ public final class ChassisTracing {
   }
 
   /** An SDK configured from {@code env} and {@code props} with the Chassis defaults. */
-  static OpenTelemetry autoconfigure(
+  static OpenTelemetrySdk autoconfigure(
       String serviceName, Map<String, String> env, Properties props) {
     Map<String, String> defaults = new HashMap<>();
     defaults.put("otel.service.name", serviceName);
