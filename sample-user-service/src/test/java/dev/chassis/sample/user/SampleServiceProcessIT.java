@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.chassis.sample.user.v1.CreateUserRequest;
+import dev.chassis.sample.user.v1.GetUserRequest;
 import dev.chassis.sample.user.v1.ListUsersRequest;
 import dev.chassis.sample.user.v1.User;
 import dev.chassis.sample.user.v1.UserServiceGrpc;
@@ -47,6 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SampleServiceProcessIT {
   private static final Path JAR = Path.of("target", "sample-user-service.jar");
+  private static final String UNKNOWN_ID = "00000000-0000-0000-0000-000000000000";
   private static final Path NODE_CLIENT = Path.of("src", "test", "node");
   private static final ObjectMapper json = new ObjectMapper();
   private static final HttpClient http =
@@ -162,6 +164,105 @@ class SampleServiceProcessIT {
 
   @Test
   @Order(4)
+  void prometheus_scrapesPerMethodSeriesWithCodes_andQuantilesWork(@TempDir Path dir)
+      throws Exception {
+    Path prometheusBinary = requireOnPath("prometheus", "Debian package prometheus");
+    int port = freePort();
+    Path config = dir.resolve("prometheus.yml");
+    Files.writeString(
+        config,
+        """
+        global:
+          scrape_interval: 1s
+          evaluation_interval: 1s
+        scrape_configs:
+          - job_name: user-service
+            metrics_path: /metrics
+            static_configs:
+              - targets: ["127.0.0.1:%d"]
+        """
+            .formatted(adminPort));
+    Process prometheus =
+        new ProcessBuilder(
+                prometheusBinary.toString(),
+                "--config.file=" + config,
+                "--storage.tsdb.path=" + dir.resolve("data"),
+                "--web.listen-address=127.0.0.1:" + port)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("prometheus.log").toFile())
+            .start();
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+    try {
+      UserServiceGrpc.UserServiceBlockingStub users =
+          UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+      User user =
+          users.createUser(
+              CreateUserRequest.newBuilder().setName("Prom").setEmail("prom@example.com").build());
+      String p99 =
+          "histogram_quantile(0.99, sum by (le) (rate(grpc_server_call_duration_seconds_bucket"
+              + "{grpc_method=\"user.v1.UserService/GetUser\"}[30s])))";
+
+      // Keep traffic flowing while Prometheus scrapes every second, until the quantile has data.
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(500))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                for (int i = 0; i < 5; i++) {
+                  users.getUser(GetUserRequest.newBuilder().setId(user.getId()).build());
+                  try {
+                    users.getUser(GetUserRequest.newBuilder().setId(UNKNOWN_ID).build());
+                  } catch (io.grpc.StatusRuntimeException expected) {
+                    // NOT_FOUND, wanted as a second status series
+                  }
+                }
+                JsonNode result = query(port, p99);
+                return result.size() == 1 && !result.get(0).at("/value/1").asText().equals("NaN");
+              });
+
+      JsonNode byStatus =
+          query(
+              port,
+              "sum by (grpc_status, grpc_method_type, service) (grpc_server_call_duration_seconds_count"
+                  + "{grpc_method=\"user.v1.UserService/GetUser\"})");
+      List<String> statuses = new ArrayList<>();
+      byStatus.forEach(series -> statuses.add(series.at("/metric/grpc_status").asText()));
+      assertThat(statuses).contains("OK", "NOT_FOUND");
+      assertThat(byStatus.get(0).at("/metric/service").asText()).isEqualTo("user-service");
+      assertThat(byStatus.get(0).at("/metric/grpc_method_type").asText()).isEqualTo("UNARY");
+      assertThat(Double.parseDouble(query(port, p99).get(0).at("/value/1").asText()))
+          .isGreaterThan(0);
+      assertThat(
+              query(
+                  port,
+                  "grpc_server_call_started_total{grpc_method=\"user.v1.UserService/GetUser\"}"))
+          .isNotEmpty();
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      prometheus.destroy();
+      prometheus.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Prometheus's HTTP query API: the {@code data.result} array of an instant query. */
+  private static JsonNode query(int port, String promql) throws Exception {
+    String url =
+        "http://127.0.0.1:"
+            + port
+            + "/api/v1/query?query="
+            + java.net.URLEncoder.encode(promql, StandardCharsets.UTF_8);
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+    return json.readTree(response.body()).at("/data/result");
+  }
+
+  @Test
+  @Order(5)
   void sigterm_inFlightStreamCompletes_newCallsServedDuringDrain_exitZero() throws Exception {
     ManagedChannel channel =
         ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
@@ -227,6 +328,29 @@ class SampleServiceProcessIT {
       assertThat(ready).as(message).isTrue();
     }
     Assumptions.assumeTrue(ready, message);
+  }
+
+  /**
+   * A binary from the PATH (or /usr/bin), else the test is skipped with a message naming what to
+   * install, except under CI, where it fails.
+   */
+  private static Path requireOnPath(String command, String what) {
+    Path found = null;
+    String path = System.getenv("PATH");
+    for (String dir :
+        ((path == null ? "" : path) + java.io.File.pathSeparator + "/usr/bin")
+            .split(java.io.File.pathSeparator)) {
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) {
+        found = Path.of(dir, command);
+        break;
+      }
+    }
+    String message = "needs " + command + " (" + what + "); .ci/run installs it";
+    if (System.getenv("CI") != null) {
+      assertThat(found).as(message).isNotNull();
+    }
+    Assumptions.assumeTrue(found != null, message);
+    return found;
   }
 
   private static boolean onPath(String command) {
