@@ -77,6 +77,7 @@ class ChassisServerTest {
     assertThat(metrics.body())
         .contains("jvm_memory_used_bytes")
         .contains("process_cpu_usage")
+        .contains("netty_direct_memory_used_bytes")
         .contains("service=\"test-service\"");
     assertThat(unknown.statusCode()).isEqualTo(404);
   }

@@ -1,5 +1,7 @@
 package dev.chassis.observability.metrics;
 
+import io.grpc.netty.shaded.io.netty.util.internal.PlatformDependent;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -45,9 +47,24 @@ public final class ChassisMetrics {
   }
 
   /**
-   * Binds JVM (memory, GC, threads, class loading) and process (CPU, uptime, open files) metrics to
-   * {@code registry}. Close the returned handle when the registry is no longer served: the GC
-   * metrics hold listeners on the JVM's GC beans until then.
+   * grpc's (shaded) Netty allocates direct memory without JDK cleaners where it can, which the
+   * JVM's buffer-pool metrics do not see; Netty counts it itself. -1 when Netty does not track it.
+   */
+  private static void bindNettyMetrics(MeterRegistry registry) {
+    Gauge.builder("netty.direct.memory.used", PlatformDependent::usedDirectMemory)
+        .description("Direct memory Netty (grpc-netty-shaded) has allocated; -1 if not tracked")
+        .baseUnit("bytes")
+        .register(registry);
+    Gauge.builder("netty.direct.memory.max", PlatformDependent::maxDirectMemory)
+        .description("Direct memory Netty (grpc-netty-shaded) may allocate")
+        .baseUnit("bytes")
+        .register(registry);
+  }
+
+  /**
+   * Binds JVM (memory, GC, threads, class loading), process (CPU, uptime, open files) and Netty
+   * direct-memory metrics to {@code registry}. Close the returned handle when the registry is no
+   * longer served: the GC metrics hold listeners on the JVM's GC beans until then.
    */
   public static AutoCloseable bindSystemMetrics(MeterRegistry registry) {
     new ClassLoaderMetrics().bindTo(registry);
@@ -58,6 +75,7 @@ public final class ChassisMetrics {
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     new FileDescriptorMetrics().bindTo(registry);
+    bindNettyMetrics(registry);
     return gc::close;
   }
 }
