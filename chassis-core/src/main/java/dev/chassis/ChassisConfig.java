@@ -3,11 +3,15 @@ package dev.chassis;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValueFactory;
 import dev.chassis.internal.config.ConfigReader;
+import dev.chassis.resilience.ConcurrencyLimitSettings;
+import dev.chassis.resilience.RateLimitSettings;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -88,6 +92,17 @@ public final class ChassisConfig {
   /** Graceful shutdown settings ({@code chassis.shutdown.*}). */
   public record Shutdown(Duration grace, Duration drainDelay, boolean handleSignals) {}
 
+  /**
+   * Server protection ({@code chassis.limits.*}).
+   *
+   * @param rate null when no rate rule is configured
+   * @param concurrency null when the concurrency limit is disabled
+   */
+  public record Limits(
+      Duration maxDeadline,
+      @Nullable RateLimitSettings rate,
+      @Nullable ConcurrencyLimitSettings concurrency) {}
+
   /** The access log ({@code chassis.logging.access-log.*}). */
   public record AccessLog(boolean enabled, org.slf4j.event.Level level, double okSampleRate) {}
 
@@ -113,6 +128,7 @@ public final class ChassisConfig {
   private final Shutdown shutdown;
   private final Tls tls;
   private final AccessLog accessLog;
+  private final Limits limits;
   private final @Nullable URI consulAddress;
 
   private ChassisConfig(Config raw) {
@@ -146,6 +162,7 @@ public final class ChassisConfig {
             chassis.bool("shutdown.handle-signals"));
     this.tls = tls(chassis);
     this.accessLog = accessLog(chassis);
+    this.limits = limits(chassis.at("limits"));
     this.consulAddress = consulAddress(chassis);
   }
 
@@ -275,6 +292,58 @@ public final class ChassisConfig {
     return new Tls(cert, key, clientCa);
   }
 
+  private static Limits limits(ConfigReader limits) {
+    return new Limits(
+        limits.duration("max-deadline", false), rateLimits(limits.at("rate")), concurrency(limits));
+  }
+
+  private static @Nullable RateLimitSettings rateLimits(ConfigReader rate) {
+    Map<String, RateLimitSettings.Rate> rules = new LinkedHashMap<>();
+    for (String key : rate.config().getObject("methods").keySet()) {
+      ConfigReader rule = rate.at(ConfigUtil.joinPath("methods", key));
+      try {
+        rules.put(
+            key,
+            new RateLimitSettings.Rate(
+                rule.integer("permits", 1, Integer.MAX_VALUE), rule.duration("period", false)));
+      } catch (IllegalArgumentException e) {
+        throw rule.invalid("permits", "a positive rate", e);
+      }
+    }
+    if (rules.isEmpty()) {
+      return null;
+    }
+    try {
+      RateLimitSettings settings =
+          RateLimitSettings.of(rules).withMaxCallers(rate.integer("max-callers", 1, 10_000_000));
+      String callerKey = rate.optionalString("caller-metadata-key");
+      return callerKey == null ? settings : settings.perCaller(callerKey);
+    } catch (IllegalArgumentException e) {
+      throw rate.invalid("methods", "valid rate rules: " + e.getMessage(), e);
+    }
+  }
+
+  private static @Nullable ConcurrencyLimitSettings concurrency(ConfigReader limits) {
+    ConfigReader concurrency = limits.at("concurrency");
+    if (!concurrency.bool("enabled")) {
+      return null;
+    }
+    String mode = concurrency.string("mode").trim().toUpperCase(Locale.ROOT);
+    int limit = concurrency.integer("limit", 1, 1_000_000);
+    int min = concurrency.integer("min-limit", 1, 1_000_000);
+    int max = concurrency.integer("max-limit", 1, 1_000_000);
+    try {
+      return switch (mode) {
+        case "FIXED" -> ConcurrencyLimitSettings.fixed(limit);
+        case "GRADIENT2" -> ConcurrencyLimitSettings.gradient2(limit, min, max);
+        case "VEGAS" -> ConcurrencyLimitSettings.vegas(limit, min, max);
+        default -> throw concurrency.invalid("mode", "FIXED, GRADIENT2 or VEGAS", null);
+      };
+    } catch (IllegalArgumentException e) {
+      throw concurrency.invalid("limit", "min-limit <= limit <= max-limit: " + e.getMessage(), e);
+    }
+  }
+
   private static AccessLog accessLog(ConfigReader chassis) {
     String level = chassis.string("logging.access-log.level").trim().toUpperCase(Locale.ROOT);
     org.slf4j.event.Level parsed;
@@ -347,6 +416,11 @@ public final class ChassisConfig {
   /** {@code chassis.tls.*}. */
   public Tls tls() {
     return tls;
+  }
+
+  /** {@code chassis.limits.*}. */
+  public Limits limits() {
+    return limits;
   }
 
   /** {@code chassis.logging.access-log.*}. */

@@ -161,6 +161,59 @@ class ChassisConfigTest {
   }
 
   @Test
+  void limits_defaults_fixedConcurrencyCapAndNoRateRules() {
+    ChassisConfig config = ChassisConfig.of("");
+
+    assertThat(config.limits().maxDeadline()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(config.limits().rate()).isNull();
+    assertThat(config.limits().concurrency())
+        .isEqualTo(dev.chassis.resilience.ConcurrencyLimitSettings.fixed(1000));
+  }
+
+  @Test
+  void limits_rateRulesAndAdaptiveConcurrency_parse() {
+    ChassisConfig config =
+        ChassisConfig.of(
+            """
+            chassis.limits {
+              rate {
+                methods { "user.v1.UserService/CreateUser" { permits = 5, period = 1s } }
+                caller-metadata-key = "x-api-key"
+              }
+              concurrency { mode = gradient2, limit = 50, min-limit = 10, max-limit = 500 }
+            }
+            """);
+
+    assertThat(config.limits().rate().limits())
+        .containsEntry(
+            "user.v1.UserService/CreateUser",
+            new dev.chassis.resilience.RateLimitSettings.Rate(5, Duration.ofSeconds(1)));
+    assertThat(config.limits().rate().callerMetadataKey()).isEqualTo("x-api-key");
+    assertThat(config.limits().concurrency().mode())
+        .isEqualTo(dev.chassis.resilience.ConcurrencyLimitSettings.Mode.GRADIENT2);
+  }
+
+  @Test
+  void limits_badModeOrBounds_areRejectedNamingTheKey() {
+    assertThatThrownBy(() -> ChassisConfig.of("chassis.limits.concurrency.mode = fast"))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.limits.concurrency.mode")
+        .hasMessageContaining("FIXED, GRADIENT2 or VEGAS");
+    assertThatThrownBy(
+            () ->
+                ChassisConfig.of(
+                    "chassis.limits.concurrency { mode = VEGAS, limit = 5, min-limit = 10 }"))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.limits.concurrency.limit");
+    assertThatThrownBy(
+            () ->
+                ChassisConfig.of(
+                    "chassis.limits.rate.methods { \"a.B/C\" { permits = 0, period = 1s } }"))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("permits");
+  }
+
+  @Test
   void of_layersTextOverDefaults() {
     ChassisConfig config = ChassisConfig.of("chassis.grpc.port = 0\nchassis.admin.port = -1");
 

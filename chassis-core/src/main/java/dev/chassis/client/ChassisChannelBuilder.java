@@ -6,6 +6,7 @@ import dev.chassis.errors.ErrorInterceptors;
 import dev.chassis.observability.metrics.ChassisMetrics;
 import dev.chassis.observability.metrics.GrpcMetrics;
 import dev.chassis.observability.tracing.ChassisTracing;
+import dev.chassis.resilience.ResilienceInterceptors;
 import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
@@ -152,20 +153,25 @@ public final class ChassisChannelBuilder {
       builder.executor(executor);
     }
     // Outermost first: application interceptors, tracing (client span, traceparent), metrics,
-    // [circuit breaker, default deadline: resilience], then marking failures received from the
-    // other service so a server handler cannot forward them as its own statuses.
+    // circuit breaker (sees each call's final outcome; grpc's retries run below all of these),
+    // default deadline, then marking failures received from the other service so a server
+    // handler cannot forward them as its own statuses.
     List<ClientInterceptor> outermostFirst = new ArrayList<>(interceptors);
     outermostFirst.add(
         ChassisTracing.clientInterceptor(
             openTelemetry != null
                 ? openTelemetry
                 : ChassisTracing.defaultOpenTelemetry(config.serviceName())));
-    outermostFirst.add(
-        GrpcMetrics.clientInterceptor(
-            meterRegistry != null
-                ? meterRegistry
-                : ChassisMetrics.defaultRegistry(config.serviceName()),
-            serviceName));
+    MeterRegistry registry =
+        meterRegistry != null
+            ? meterRegistry
+            : ChassisMetrics.defaultRegistry(config.serviceName());
+    outermostFirst.add(GrpcMetrics.clientInterceptor(registry, serviceName));
+    if (settings.circuitBreaker().enabled()) {
+      outermostFirst.add(
+          ResilienceInterceptors.circuitBreaker(settings.circuitBreaker(), serviceName, registry));
+    }
+    outermostFirst.add(ResilienceInterceptors.defaultDeadline(settings::timeoutFor));
     outermostFirst.add(ErrorInterceptors.markDownstreamFailures(serviceName));
     // grpc runs the last interceptor added first.
     List<ClientInterceptor> chain = new ArrayList<>(outermostFirst);

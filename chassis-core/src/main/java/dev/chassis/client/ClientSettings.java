@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigUtil;
 import dev.chassis.ChassisConfig;
 import dev.chassis.internal.config.ConfigReader;
+import dev.chassis.resilience.CircuitBreakerSettings;
 import io.grpc.Status;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,16 +27,25 @@ record ClientSettings(
     int maxInboundMessageSize,
     @Nullable String authority,
     Tls tls,
+    CircuitBreakerSettings circuitBreaker,
+    @Nullable RetryThrottling retryThrottling,
     Map<String, MethodSettings> methods) {
 
   private static final java.util.Set<String> METHOD_KEYS =
-      java.util.Set.of("timeout", "wait-for-ready", "retry");
+      java.util.Set.of("timeout", "wait-for-ready", "retry", "hedging");
+
+  record RetryThrottling(int maxTokens, double tokenRatio) {}
+
+  record Hedging(int maxAttempts, Duration hedgingDelay, List<Status.Code> nonFatalStatusCodes) {}
 
   record Tls(boolean enabled, @Nullable Path ca, @Nullable Path cert, @Nullable Path key) {}
 
   /** A service ("pkg.Service") or method ("pkg.Service/Method") entry under {@code methods}. */
   record MethodSettings(
-      @Nullable Duration timeout, @Nullable Boolean waitForReady, @Nullable Retry retry) {}
+      @Nullable Duration timeout,
+      @Nullable Boolean waitForReady,
+      @Nullable Retry retry,
+      @Nullable Hedging hedging) {}
 
   record Retry(
       int maxAttempts,
@@ -75,6 +85,8 @@ record ClientSettings(
         reader.bytes("max-inbound-message-size", Integer.MAX_VALUE),
         reader.optionalString("authority"),
         new Tls(tls.bool("enabled"), tls.optionalPath("ca"), cert, key),
+        circuitBreaker(reader.at("circuit-breaker")),
+        retryThrottling(reader.at("retry-throttling")),
         methods(reader));
   }
 
@@ -103,9 +115,78 @@ record ClientSettings(
           new MethodSettings(
               method.has("timeout") ? method.duration("timeout", true) : null,
               method.has("wait-for-ready") ? method.bool("wait-for-ready") : null,
-              method.has("retry") ? retry(reader, path) : null));
+              method.has("retry") ? retry(reader, path) : null,
+              method.has("hedging") ? hedging(method.at("hedging")) : null));
+      if (method.has("retry") && method.has("hedging")) {
+        throw method.invalid("hedging", "either retry or hedging in one entry, not both", null);
+      }
     }
     return java.util.Collections.unmodifiableMap(methods);
+  }
+
+  private static CircuitBreakerSettings circuitBreaker(ConfigReader breaker) {
+    java.util.Set<Status.Code> failureCodes =
+        new java.util.HashSet<>(CircuitBreakerSettings.DEFAULT_FAILURE_CODES);
+    if (breaker.bool("resource-exhausted-is-failure")) {
+      failureCodes.add(Status.Code.RESOURCE_EXHAUSTED);
+    }
+    return new CircuitBreakerSettings(
+        breaker.bool("enabled"),
+        breaker.bool("per-method"),
+        (float) breaker.number("failure-rate-threshold", 1, 100),
+        (float) breaker.number("slow-call-rate-threshold", 1, 100),
+        breaker.duration("slow-call-duration-threshold", false),
+        breaker.integer("sliding-window-size", 1, 100_000),
+        breaker.integer("minimum-number-of-calls", 1, 100_000),
+        breaker.duration("wait-duration-in-open-state", false),
+        breaker.integer("permitted-calls-in-half-open-state", 1, 10_000),
+        failureCodes);
+  }
+
+  private static @Nullable RetryThrottling retryThrottling(ConfigReader throttling) {
+    if (!throttling.bool("enabled")) {
+      return null;
+    }
+    return new RetryThrottling(
+        throttling.integer("max-tokens", 1, 1000), throttling.number("token-ratio", 0.001, 1000));
+  }
+
+  private static Hedging hedging(ConfigReader hedging) {
+    return new Hedging(
+        hedging.integer("max-attempts", 2, 5),
+        hedging.duration("hedging-delay", true),
+        hedging.has("non-fatal-status-codes")
+            ? codes(hedging, "non-fatal-status-codes")
+            : List.of());
+  }
+
+  private static List<Status.Code> codes(ConfigReader reader, String path) {
+    List<Status.Code> codes = new ArrayList<>();
+    for (String code : reader.strings(path)) {
+      try {
+        codes.add(Status.Code.valueOf(code.trim().toUpperCase(Locale.ROOT)));
+      } catch (IllegalArgumentException e) {
+        throw reader.invalid(path, "gRPC code names such as UNAVAILABLE", e);
+      }
+    }
+    if (codes.contains(Status.Code.OK)) {
+      throw reader.invalid(path, "error codes, not OK", null);
+    }
+    return List.copyOf(codes);
+  }
+
+  /** The timeout for a full method name: method entry, else its service's, else the default. */
+  Duration timeoutFor(String fullMethodName) {
+    MethodSettings method = methods.get(fullMethodName);
+    if (method != null && method.timeout() != null) {
+      return method.timeout();
+    }
+    int slash = fullMethodName.indexOf('/');
+    MethodSettings service = slash < 0 ? null : methods.get(fullMethodName.substring(0, slash));
+    if (service != null && service.timeout() != null) {
+      return service.timeout();
+    }
+    return timeout;
   }
 
   private static Retry retry(ConfigReader client, String methodPath) {

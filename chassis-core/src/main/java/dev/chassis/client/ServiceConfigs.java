@@ -19,15 +19,24 @@ final class ServiceConfigs {
   static Map<String, Object> from(ClientSettings settings) {
     Map<String, Object> config = new LinkedHashMap<>();
     config.put("loadBalancingConfig", List.of(Map.of(settings.loadBalancingPolicy(), Map.of())));
-    List<Object> methodConfigs = new ArrayList<>();
-    // The default entry (empty name) applies to every method without an entry of its own.
-    Map<String, Object> defaults = new LinkedHashMap<>();
-    defaults.put("name", List.of(Map.of()));
-    putTimeout(defaults, settings.timeout());
-    if (settings.waitForReady()) {
-      defaults.put("waitForReady", true);
+    ClientSettings.RetryThrottling throttling = settings.retryThrottling();
+    if (throttling != null) {
+      config.put(
+          "retryThrottling",
+          Map.of(
+              "maxTokens", (double) throttling.maxTokens(), "tokenRatio", throttling.tokenRatio()));
     }
-    methodConfigs.add(defaults);
+    // Timeouts are not here: grpc would apply them as min(caller's deadline, timeout), cutting
+    // short callers that chose a longer deadline. The default-deadline interceptor applies them
+    // only to calls that have none.
+    List<Object> methodConfigs = new ArrayList<>();
+    if (settings.waitForReady()) {
+      // The default entry (empty name) applies to every method without an entry of its own.
+      Map<String, Object> defaults = new LinkedHashMap<>();
+      defaults.put("name", List.of(Map.of()));
+      defaults.put("waitForReady", true);
+      methodConfigs.add(defaults);
+    }
     for (Map.Entry<String, ClientSettings.MethodSettings> entry : settings.methods().entrySet()) {
       String key = entry.getKey();
       int slash = key.indexOf('/');
@@ -55,9 +64,6 @@ final class ServiceConfigs {
       name.put("method", key.substring(slash + 1));
     }
     config.put("name", List.of(name));
-    putTimeout(
-        config,
-        first(method.timeout(), service == null ? null : service.timeout(), settings.timeout()));
     boolean waitForReady =
         first(
             method.waitForReady(),
@@ -81,18 +87,25 @@ final class ServiceConfigs {
       policy.put("retryableStatusCodes", codes);
       config.put("retryPolicy", policy);
     }
+    ClientSettings.Hedging hedging =
+        first(method.hedging(), service == null ? null : service.hedging(), null);
+    if (hedging != null && retry == null) {
+      Map<String, Object> policy = new LinkedHashMap<>();
+      policy.put("maxAttempts", (double) hedging.maxAttempts());
+      policy.put("hedgingDelay", seconds(hedging.hedgingDelay()));
+      List<Object> codes = new ArrayList<>();
+      for (Status.Code code : hedging.nonFatalStatusCodes()) {
+        codes.add(code.name());
+      }
+      policy.put("nonFatalStatusCodes", codes);
+      config.put("hedgingPolicy", policy);
+    }
     return config;
   }
 
   private static <T extends @Nullable Object> T first(
       @Nullable T method, @Nullable T service, T defaults) {
     return method != null ? method : service != null ? service : defaults;
-  }
-
-  private static void putTimeout(Map<String, Object> config, Duration timeout) {
-    if (!timeout.isZero()) {
-      config.put("timeout", seconds(timeout));
-    }
   }
 
   /** Protobuf JSON duration: seconds with up to nine fractional digits and an "s" suffix. */

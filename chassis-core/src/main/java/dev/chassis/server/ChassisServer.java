@@ -9,6 +9,8 @@ import dev.chassis.observability.logging.LoggingInterceptors;
 import dev.chassis.observability.metrics.ChassisMetrics;
 import dev.chassis.observability.metrics.GrpcMetrics;
 import dev.chassis.observability.tracing.ChassisTracing;
+import dev.chassis.resilience.ResilienceInterceptors;
+import dev.chassis.resilience.ServerLimits;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -57,9 +59,9 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p><b>Interceptors</b>, outermost first: tracing (OpenTelemetry server span), metrics (gRFC A66
- * names), logging context ({@code grpc.method} in the MDC) and access log, error mapping, then the
- * application's own interceptors, then the handler. Limits take their place in front of error
- * mapping when enabled.
+ * names), logging context ({@code grpc.method} in the MDC) and access log, deadline bounds, rate
+ * limit, concurrency limit, error mapping, then the application's own interceptors, then the
+ * handler.
  *
  * <p><b>Drain</b> ({@link #close()} or SIGTERM): readiness turns 503 and every health status
  * NOT_SERVING; {@link LifecycleListener#onDraining} runs (registry deregistration); new calls are
@@ -183,6 +185,8 @@ public final class ChassisServer implements AutoCloseable {
       awaitServer(FORCED_STOP_WAIT);
     }
     stopResources();
+    // The spans of the calls that just finished, before a signal's System.exit.
+    ChassisTracing.flushDefault(FORCED_STOP_WAIT);
     for (LifecycleListener listener : listeners) {
       notify(listener, "onStopped", () -> listener.onStopped(this));
     }
@@ -538,7 +542,8 @@ public final class ChassisServer implements AutoCloseable {
 
     /**
      * Outermost first: tracing (the span is current for everything inside), metrics, logging
-     * context and access log, [limits: resilience], error mapping, application interceptors.
+     * context and access log, deadline bounds, rate limit, concurrency limit, error mapping,
+     * application interceptors. Health and reflection are outside the chain: never limited.
      */
     private List<ServerInterceptor> chain(PrometheusMeterRegistry registry, OpenTelemetry tracing) {
       List<ServerInterceptor> chain = new ArrayList<>();
@@ -548,6 +553,14 @@ public final class ChassisServer implements AutoCloseable {
       ChassisConfig.AccessLog accessLog = config.accessLog();
       if (accessLog.enabled()) {
         chain.add(LoggingInterceptors.accessLog(accessLog.level(), accessLog.okSampleRate()));
+      }
+      ChassisConfig.Limits limits = config.limits();
+      chain.add(ResilienceInterceptors.deadlineBounds(limits.maxDeadline()));
+      if (limits.rate() != null) {
+        chain.add(ServerLimits.rateLimit(limits.rate(), registry));
+      }
+      if (limits.concurrency() != null) {
+        chain.add(ServerLimits.concurrencyLimit(limits.concurrency(), registry));
       }
       chain.add(ErrorInterceptors.exceptionMapping());
       chain.addAll(interceptors);

@@ -14,6 +14,7 @@ import dev.chassis.testsupport.TestServiceImpl;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -177,30 +178,48 @@ class ChassisChannelBuilderTest {
 
     assertThat(serviceConfig.get("loadBalancingConfig"))
         .isEqualTo(List.of(Map.of("pick_first", Map.of())));
+    // Timeouts are applied by the default-deadline interceptor, not the service config.
+    assertThat(serviceConfig.get("retryThrottling"))
+        .isEqualTo(Map.of("maxTokens", 10.0, "tokenRatio", 0.1));
     assertThat(serviceConfig.get("methodConfig"))
         .isEqualTo(
             List.of(
-                Map.of("name", List.of(Map.of()), "timeout", "1.5s"),
-                Map.of("name", List.of(Map.of("service", "user.v1.UserService")), "timeout", "3s"),
+                Map.of("name", List.of(Map.of("service", "user.v1.UserService"))),
                 Map.of(
-                    "name",
-                    List.of(Map.of("service", "user.v1.UserService", "method", "GetUser")),
-                    "timeout",
-                    "3s",
-                    "waitForReady",
-                    true,
+                    "name", List.of(Map.of("service", "user.v1.UserService", "method", "GetUser")),
+                    "waitForReady", true,
                     "retryPolicy",
-                    Map.of(
-                        "maxAttempts",
-                        4.0,
-                        "initialBackoff",
-                        "0.1s",
-                        "maxBackoff",
-                        "1s",
-                        "backoffMultiplier",
-                        2.0,
-                        "retryableStatusCodes",
-                        List.of("UNAVAILABLE")))));
+                        Map.of(
+                            "maxAttempts",
+                            4.0,
+                            "initialBackoff",
+                            "0.1s",
+                            "maxBackoff",
+                            "1s",
+                            "backoffMultiplier",
+                            2.0,
+                            "retryableStatusCodes",
+                            List.of("UNAVAILABLE")))));
+  }
+
+  @Test
+  void timeouts_resolveMethodThenServiceThenDefault() {
+    ChassisConfig config =
+        ChassisConfig.of(
+            """
+            chassis.client.timeout = 1500ms
+            chassis.clients.users.methods {
+              "user.v1.UserService" { timeout = 3s }
+              "user.v1.UserService/ListUsers" { timeout = 60s }
+            }
+            """);
+
+    ClientSettings settings = ClientSettings.forService(config, "users");
+
+    assertThat(settings.timeoutFor("user.v1.UserService/ListUsers"))
+        .isEqualTo(Duration.ofSeconds(60));
+    assertThat(settings.timeoutFor("user.v1.UserService/GetUser")).isEqualTo(Duration.ofSeconds(3));
+    assertThat(settings.timeoutFor("other.v1.Other/Get")).isEqualTo(Duration.ofMillis(1500));
   }
 
   @Test

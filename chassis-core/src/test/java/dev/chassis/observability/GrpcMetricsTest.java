@@ -99,16 +99,18 @@ class GrpcMetricsTest {
   }
 
   @Test
-  void activeGauge_showsCallsInFlight_andCancelledCallsAreRecorded() throws Exception {
+  void activeGauge_showsCallsInFlight_andExpiredCallsAreRecordedAsDeadlineExceeded()
+      throws Exception {
+    stub().unary(request("ok")); // connection up, so the deadline below covers only the call
     CompletableFuture<Void> slow =
         CompletableFuture.runAsync(
             () -> {
               try {
                 TestServiceGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(300, TimeUnit.MILLISECONDS)
-                    .unary(TestRequest.newBuilder().setAction("sleep").setDelayMs(1500).build());
+                    .withDeadlineAfter(1, TimeUnit.SECONDS)
+                    .unary(TestRequest.newBuilder().setAction("sleep").setDelayMs(3000).build());
               } catch (StatusRuntimeException expected) {
-                // DEADLINE_EXCEEDED: the server sees the call cancelled
+                // DEADLINE_EXCEEDED on both sides
               }
             });
 
@@ -118,14 +120,14 @@ class GrpcMetricsTest {
     slow.get(5, TimeUnit.SECONDS);
 
     await()
-        .atMost(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(10))
         .until(
             () ->
                 sample(
                         serverRegistry.scrape(),
                         "grpc_server_call_duration_seconds_count",
                         UNARY,
-                        "CANCELLED")
+                        "DEADLINE_EXCEEDED")
                     == 1);
     assertThat(sample(serverRegistry.scrape(), "grpc_server_call_active", UNARY, "")).isZero();
     assertThat(
@@ -135,6 +137,81 @@ class GrpcMetricsTest {
                 UNARY,
                 "DEADLINE_EXCEEDED"))
         .isEqualTo(1);
+  }
+
+  @Test
+  void callsGrpcClosesItself_areRecordedAsUnknown_withoutLeakingTheGauge() throws Exception {
+    // The metrics interceptor alone, without Chassis's error mapping: grpc closes the call itself.
+    PrometheusMeterRegistry registry = ChassisMetrics.newPrometheusRegistry("bare");
+    io.grpc.Server bare =
+        io.grpc.inprocess.InProcessServerBuilder.forName("metrics-bare")
+            .addService(
+                io.grpc.ServerInterceptors.intercept(
+                    new TestServiceImpl(),
+                    dev.chassis.observability.metrics.GrpcMetrics.serverInterceptor(registry)))
+            .build()
+            .start();
+    ManagedChannel bareChannel =
+        io.grpc.inprocess.InProcessChannelBuilder.forName("metrics-bare").build();
+    try {
+      for (int i = 0; i < 3; i++) {
+        try {
+          TestServiceGrpc.newBlockingStub(bareChannel)
+              .withDeadlineAfter(5, TimeUnit.SECONDS)
+              .unary(request("boom"));
+        } catch (StatusRuntimeException expected) {
+          // UNKNOWN from grpc
+        }
+      }
+
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  sample(
+                          registry.scrape(),
+                          "grpc_server_call_duration_seconds_count",
+                          UNARY,
+                          "UNKNOWN")
+                      == 3);
+      assertThat(sample(registry.scrape(), "grpc_server_call_active", UNARY, "")).isZero();
+    } finally {
+      bareChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      bare.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void twoServersOnOneRegistry_shareTheInFlightGauge() throws Exception {
+    PrometheusMeterRegistry shared = ChassisMetrics.newPrometheusRegistry("shared");
+    ChassisServer first =
+        ChassisServer.newBuilder(TestServers.loopback("chassis.admin.port = -1"))
+            .addService(new TestServiceImpl())
+            .meterRegistry(shared)
+            .start();
+    ChassisServer second =
+        ChassisServer.newBuilder(TestServers.loopback("chassis.admin.port = -1"))
+            .addService(new TestServiceImpl())
+            .meterRegistry(shared)
+            .start();
+    ManagedChannel toSecond = TestServers.channel(second.port());
+    try {
+      CompletableFuture<?> held =
+          CompletableFuture.runAsync(
+              () ->
+                  TestServiceGrpc.newBlockingStub(toSecond)
+                      .withDeadlineAfter(5, TimeUnit.SECONDS)
+                      .unary(TestRequest.newBuilder().setAction("sleep").setDelayMs(1000).build()));
+
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> sample(shared.scrape(), "grpc_server_call_active", UNARY, "") == 1);
+      held.get(5, TimeUnit.SECONDS);
+    } finally {
+      toSecond.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      second.close();
+      first.close();
+    }
   }
 
   private TestServiceGrpc.TestServiceBlockingStub stub() {

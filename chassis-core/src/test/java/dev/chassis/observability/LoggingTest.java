@@ -88,6 +88,7 @@ class LoggingTest {
     }
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     server.close();
+    withTraceIds.stop();
   }
 
   @Test
@@ -115,6 +116,8 @@ class LoggingTest {
         .containsPattern("\"trace_id\":\"[0-9a-f]{32}\"")
         .containsPattern("\"span_id\":\"[0-9a-f]{16}\"");
     assertThat(notFound).contains("\"grpc.code\":\"NOT_FOUND\"");
+    assertThat(ok.split("\"grpc.method\"", -1)).as("one grpc.method key").hasSize(2);
+    assertThat(ok).contains("\"message\":\"chassis.test.v1.TestService/Unary OK ");
     assertThat(ok + notFound)
         .doesNotContain("s3cr3t")
         .doesNotContain("c00kie")

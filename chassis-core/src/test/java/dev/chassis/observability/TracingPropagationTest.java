@@ -51,6 +51,8 @@ class TracingPropagationTest {
   private ChassisServer serviceA;
   private ManagedChannel aToB;
   private ManagedChannel caller;
+  private OpenTelemetrySdk otelA;
+  private OpenTelemetrySdk otelB;
 
   @BeforeEach
   void start() throws Exception {
@@ -63,10 +65,11 @@ class TracingPropagationTest {
     withTraceIds.start();
     access.addAppender(withTraceIds);
 
+    otelB = sdk(spansB);
     serviceB =
         ChassisServer.newBuilder(TestServers.loopback("chassis.service.name = service-b"))
             .addService(new TestServiceImpl("b"))
-            .openTelemetry(sdk(spansB))
+            .openTelemetry(otelB)
             .start();
     ChassisConfig configA =
         TestServers.loopback(
@@ -75,7 +78,7 @@ class TracingPropagationTest {
             chassis.clients.service-b.target = "static:///127.0.0.1:%d"
             """
                 .formatted(serviceB.port()));
-    OpenTelemetrySdk otelA = sdk(spansA);
+    otelA = sdk(spansA);
     aToB = Chassis.channel(configA, "service-b").openTelemetry(otelA).build();
     serviceA =
         ChassisServer.newBuilder(configA)
@@ -101,6 +104,9 @@ class TracingPropagationTest {
     aToB.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     serviceA.close();
     serviceB.close();
+    otelA.shutdown().join(5, TimeUnit.SECONDS);
+    otelB.shutdown().join(5, TimeUnit.SECONDS);
+    withTraceIds.stop();
   }
 
   @Test

@@ -192,6 +192,28 @@ class ChassisServerTest {
   }
 
   @Test
+  void limitsFromConfig_rateLimitTheServiceButNeverHealth() throws Exception {
+    start(
+        TestServers.loopback(
+            "chassis.limits.rate.methods { \"chassis.test.v1.TestService/Unary\" { permits = 2, period = 1h } }"),
+        new AtomicBoolean(true));
+    TestServiceGrpc.TestServiceBlockingStub stub =
+        TestServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+    stub.unary(TestRequest.newBuilder().setAction("ok").build());
+    stub.unary(TestRequest.newBuilder().setAction("ok").build());
+
+    io.grpc.StatusRuntimeException third =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            io.grpc.StatusRuntimeException.class,
+            () -> stub.unary(TestRequest.newBuilder().setAction("ok").build()));
+
+    assertThat(third.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.RESOURCE_EXHAUSTED);
+    for (int i = 0; i < 10; i++) {
+      assertThat(health("")).isEqualTo(ServingStatus.SERVING);
+    }
+  }
+
+  @Test
   void adminPortMinusOne_disablesAdmin() throws Exception {
     start(TestServers.loopback("chassis.admin.port = -1"), new AtomicBoolean(true));
 

@@ -36,7 +36,10 @@ public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
     this(name, null);
   }
 
-  /** A service whose {@code proxy} actions call {@code downstream} with the payload as action. */
+  /**
+   * A service whose {@code proxy} actions call {@code downstream} with the payload as action, with
+   * a 1 s deadline (so a downstream "sleep", 3 s, ends in DEADLINE_EXCEEDED).
+   */
   public TestServiceImpl(String name, @Nullable Channel downstream) {
     this.name = name;
     this.downstream = downstream;
@@ -80,6 +83,16 @@ public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
         pause(request.getDelayMs());
         reply(response, name);
       }
+      case "deadline" -> {
+        // The deadline this handler runs under, in ms, or "none".
+        io.grpc.Deadline deadline = io.grpc.Context.current().getDeadline();
+        reply(
+            response,
+            deadline == null
+                ? "none"
+                : String.valueOf(
+                    deadline.timeRemaining(java.util.concurrent.TimeUnit.MILLISECONDS)));
+      }
       case "fail-then-ok" -> {
         int attempt =
             attempts
@@ -97,6 +110,11 @@ public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
 
   @Override
   public void serverStream(TestRequest request, StreamObserver<TestResponse> response) {
+    if (request.getAction().equals("fail-stream")) {
+      response.onNext(TestResponse.newBuilder().setMessage(name).build());
+      response.onError(Status.UNAVAILABLE.withDescription("stream broke").asRuntimeException());
+      return;
+    }
     for (int i = 0; i < request.getCount(); i++) {
       pause(request.getDelayMs());
       response.onNext(TestResponse.newBuilder().setMessage(name).setIndex(i).build());
@@ -136,7 +154,7 @@ public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
       throw new IllegalStateException("no downstream channel");
     }
     return TestServiceGrpc.newBlockingStub(downstream)
-        .withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
+        .withDeadlineAfter(1, java.util.concurrent.TimeUnit.SECONDS)
         .unary(TestRequest.newBuilder().setAction(action).setDelayMs(3000).build())
         .getMessage();
   }

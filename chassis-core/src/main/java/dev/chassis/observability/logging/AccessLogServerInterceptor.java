@@ -44,7 +44,14 @@ final class AccessLogServerInterceptor implements ServerInterceptor {
       return next.startCall(call, headers);
     }
     LoggedCall<ReqT, RespT> logged = new LoggedCall<>(call, this);
-    return new LoggedListener<>(next.startCall(logged, headers), logged);
+    ServerCall.Listener<ReqT> listener;
+    try {
+      listener = next.startCall(logged, headers);
+    } catch (RuntimeException | Error e) {
+      logged.complete(Status.Code.UNKNOWN);
+      throw e;
+    }
+    return new LoggedListener<>(listener, logged);
   }
 
   private static final class LoggedCall<ReqT, RespT>
@@ -59,6 +66,7 @@ final class AccessLogServerInterceptor implements ServerInterceptor {
     // The call's trace context (the tracing interceptor made it current before us), so the line
     // carries trace_id and span_id whichever thread closes the call.
     private final Context context = Context.current();
+    private final io.grpc.Context grpcContext = io.grpc.Context.current();
     private volatile int done;
     private volatile long sent;
     private volatile long received;
@@ -76,10 +84,17 @@ final class AccessLogServerInterceptor implements ServerInterceptor {
 
     @Override
     public void close(Status status, Metadata trailers) {
-      // A handler may finish after the client cancelled (onCancel waits behind it): the client
-      // never sees this status, so the call counts as CANCELLED.
-      complete(isCancelled() ? Status.Code.CANCELLED : status.getCode());
-      super.close(status, trailers);
+      try {
+        // A handler may finish after the call was cancelled: the client saw the cancellation.
+        complete(isCancelled() ? cancelledCode() : status.getCode());
+      } finally {
+        super.close(status, trailers);
+      }
+    }
+
+    Status.Code cancelledCode() {
+      Status status = io.grpc.Contexts.statusFromCancelled(grpcContext);
+      return status == null ? Status.Code.CANCELLED : status.getCode();
     }
 
     void complete(Status.Code code) {
@@ -97,13 +112,14 @@ final class AccessLogServerInterceptor implements ServerInterceptor {
       MDC.put(LoggingInterceptors.MDC_METHOD, method);
       Scope scope = context.makeCurrent();
       try {
+        // grpc.method is in the MDC (one JSON key); the message repeats it as plain text.
         logger
             .atLevel(log.level)
             .log(
                 "{} {} {} ms",
-                value("grpc.method", method),
-                keyValue("grpc.code", code.name()),
-                keyValue("duration_ms", durationMs),
+                method,
+                value("grpc.code", code.name()),
+                value("duration_ms", durationMs),
                 keyValue("peer", peer(getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR))),
                 keyValue("messages_received", received),
                 keyValue("messages_sent", sent));
@@ -142,8 +158,15 @@ final class AccessLogServerInterceptor implements ServerInterceptor {
 
     @Override
     public void onCancel() {
-      call.complete(Status.Code.CANCELLED);
+      call.complete(call.cancelledCode());
       super.onCancel();
+    }
+
+    @Override
+    public void onComplete() {
+      // Normally logged at close; grpc closes calls itself when a handler throws an Error.
+      call.complete(Status.Code.UNKNOWN);
+      super.onComplete();
     }
   }
 }

@@ -8,6 +8,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -34,6 +39,21 @@ final class MethodMeters {
   }
 
   private static final Status.Code[] CODES = Status.Code.values();
+
+  // One MethodMeters per registry and meter identity: Micrometer hands back the meter registered
+  // first for a name and tags, so a second instance would keep its own in-flight counter that no
+  // scrape ever reads (two servers or two channels on one registry).
+  private static final Map<MeterRegistry, ConcurrentMap<String, MethodMeters>> shared =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  /** The meters of {@code method} on one side of {@code registry}, created once. */
+  static MethodMeters of(
+      MeterRegistry registry, String prefix, MethodDescriptor<?, ?> method, Tags extraTags) {
+    ConcurrentMap<String, MethodMeters> byKey =
+        shared.computeIfAbsent(registry, r -> new ConcurrentHashMap<>());
+    String key = prefix + '|' + extraTags + '|' + method.getFullMethodName();
+    return byKey.computeIfAbsent(key, k -> new MethodMeters(registry, prefix, method, extraTags));
+  }
 
   final Counter started;
   final AtomicInteger active = new AtomicInteger();

@@ -33,7 +33,7 @@ final class MetricsClientInterceptor implements ClientInterceptor {
       found =
           byMethod.computeIfAbsent(
               method.getFullMethodName(),
-              n -> new MethodMeters(registry, "grpc.client.call", method, targetTags));
+              n -> MethodMeters.of(registry, "grpc.client.call", method, targetTags));
     }
     MethodMeters meters = found;
     return new SimpleForwardingClientCall<>(next.newCall(method, callOptions)) {
@@ -42,6 +42,16 @@ final class MetricsClientInterceptor implements ClientInterceptor {
         meters.started.increment();
         meters.active.incrementAndGet();
         long startNanos = System.nanoTime();
+        try {
+          startDelegate(listener, headers, startNanos);
+        } catch (RuntimeException | Error e) {
+          // No onClose will come for a call that did not start.
+          meters.completed(Status.Code.UNKNOWN, System.nanoTime() - startNanos);
+          throw e;
+        }
+      }
+
+      private void startDelegate(Listener<RespT> listener, Metadata headers, long startNanos) {
         super.start(
             new SimpleForwardingClientCallListener<>(listener) {
               @Override

@@ -1,5 +1,7 @@
 package dev.chassis.observability.metrics;
 
+import io.grpc.Context;
+import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -32,13 +34,20 @@ final class MetricsServerInterceptor implements ServerInterceptor {
           byMethod.computeIfAbsent(
               name,
               n ->
-                  new MethodMeters(
+                  MethodMeters.of(
                       registry, "grpc.server.call", call.getMethodDescriptor(), Tags.empty()));
     }
     meters.started.increment();
     meters.active.incrementAndGet();
     MeteredCall<ReqT, RespT> metered = new MeteredCall<>(call, meters, System.nanoTime());
-    return new MeteredListener<>(next.startCall(metered, headers), metered);
+    ServerCall.Listener<ReqT> listener;
+    try {
+      listener = next.startCall(metered, headers);
+    } catch (RuntimeException | Error e) {
+      metered.complete(Status.Code.UNKNOWN);
+      throw e;
+    }
+    return new MeteredListener<>(listener, metered);
   }
 
   private static final class MeteredCall<ReqT, RespT>
@@ -50,6 +59,7 @@ final class MetricsServerInterceptor implements ServerInterceptor {
 
     private final MethodMeters meters;
     private final long startNanos;
+    private final Context context = Context.current();
     private volatile int done;
 
     MeteredCall(ServerCall<ReqT, RespT> delegate, MethodMeters meters, long startNanos) {
@@ -66,10 +76,20 @@ final class MetricsServerInterceptor implements ServerInterceptor {
 
     @Override
     public void close(Status status, Metadata trailers) {
-      // A handler may finish after the client cancelled (onCancel waits behind it): the client
-      // never sees this status, so the call counts as CANCELLED.
-      complete(isCancelled() ? Status.Code.CANCELLED : status.getCode());
-      super.close(status, trailers);
+      try {
+        // A handler may finish after the call was cancelled (the cancellation waits behind it):
+        // the client never sees this status; it saw the cancellation's (CANCELLED, or
+        // DEADLINE_EXCEEDED when the deadline ran out).
+        complete(
+            isCancelled() ? Contexts.statusFromCancelled(context).getCode() : status.getCode());
+      } finally {
+        super.close(status, trailers);
+      }
+    }
+
+    Status.Code cancelledCode() {
+      Status status = Contexts.statusFromCancelled(context);
+      return status == null ? Status.Code.CANCELLED : status.getCode();
     }
 
     /** Records once: the status the server sent, or CANCELLED when the client went away first. */
@@ -97,8 +117,15 @@ final class MetricsServerInterceptor implements ServerInterceptor {
 
     @Override
     public void onCancel() {
-      call.complete(Status.Code.CANCELLED);
+      call.complete(call.cancelledCode());
       super.onCancel();
+    }
+
+    @Override
+    public void onComplete() {
+      // Normally recorded at close; grpc closes calls itself when a handler throws an Error.
+      call.complete(Status.Code.UNKNOWN);
+      super.onComplete();
     }
   }
 }

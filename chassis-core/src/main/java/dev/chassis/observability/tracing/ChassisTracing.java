@@ -2,13 +2,16 @@ package dev.chassis.observability.tracing;
 
 import io.grpc.ClientInterceptor;
 import io.grpc.ServerInterceptor;
+import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -29,26 +32,55 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ChassisTracing {
   private static @Nullable OpenTelemetry defaultInstance;
+  private static @Nullable OpenTelemetrySdk defaultSdk;
 
   private ChassisTracing() {}
 
   /**
    * The process-wide OpenTelemetry that servers and {@code Chassis.channel} channels use unless
-   * given another. Created on first use from the environment; its spans are flushed by the SDK's
-   * shutdown hook when the JVM exits.
+   * given another: the {@link GlobalOpenTelemetry} if one is set (the Java agent), else an SDK
+   * created on first use from the environment and registered as the global one. Servers flush it
+   * after they drain ({@link #flushDefault}).
    */
   public static synchronized OpenTelemetry defaultOpenTelemetry(String serviceName) {
     if (defaultInstance == null) {
-      defaultInstance = autoconfigure(serviceName, System.getenv(), System.getProperties());
+      if (GlobalOpenTelemetry.isSet()) {
+        // Someone (the OpenTelemetry Java agent, the application) configured one: use it, so
+        // spans are not produced twice and application code sees the same SDK.
+        defaultInstance = GlobalOpenTelemetry.get();
+      } else {
+        OpenTelemetrySdk sdk = autoconfigure(serviceName, System.getenv(), System.getProperties());
+        GlobalOpenTelemetry.set(sdk);
+        defaultSdk = sdk;
+        defaultInstance = sdk;
+      }
     }
     return defaultInstance;
+  }
+
+  /**
+   * Exports the spans the default SDK still buffers, waiting up to {@code timeout}. Servers call it
+   * after their drain: the SDK's own shutdown hook is off, because it would race the drain and drop
+   * the spans of calls still finishing.
+   */
+  public static void flushDefault(Duration timeout) {
+    OpenTelemetrySdk sdk;
+    synchronized (ChassisTracing.class) {
+      sdk = defaultSdk;
+    }
+    if (sdk != null) {
+      sdk.getSdkTracerProvider().forceFlush().join(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
   }
 
   /** An SDK configured from {@code env} and {@code props} with the Chassis defaults. */
   static OpenTelemetrySdk autoconfigure(
       String serviceName, Map<String, String> env, Properties props) {
     Map<String, String> defaults = new HashMap<>();
-    defaults.put("otel.service.name", serviceName);
+    if (!serviceNameConfigured(env, props)) {
+      // otel.service.name would override service.name in OTEL_RESOURCE_ATTRIBUTES; only default.
+      defaults.put("otel.service.name", serviceName);
+    }
     defaults.put("otel.metrics.exporter", "none");
     defaults.put("otel.logs.exporter", "none");
     defaults.put("otel.traces.sampler", "parentbased_traceidratio");
@@ -56,11 +88,32 @@ public final class ChassisTracing {
     if (!exportConfigured(env, props)) {
       defaults.put("otel.traces.exporter", "none");
     }
+    // Later suppliers win; the real environment and system properties win over both.
     return AutoConfiguredOpenTelemetrySdk.builder()
         .addPropertiesSupplier(() -> defaults)
         .addPropertiesSupplier(() -> systemProperties(props))
+        .disableShutdownHook()
         .build()
         .getOpenTelemetrySdk();
+  }
+
+  static boolean serviceNameConfigured(Map<String, String> env, Properties props) {
+    return present(env.get("OTEL_SERVICE_NAME"))
+        || present(props.getProperty("otel.service.name"))
+        || containsServiceName(env.get("OTEL_RESOURCE_ATTRIBUTES"))
+        || containsServiceName(props.getProperty("otel.resource.attributes"));
+  }
+
+  private static boolean containsServiceName(@Nullable String attributes) {
+    if (attributes == null) {
+      return false;
+    }
+    for (String pair : attributes.split(",")) {
+      if (pair.trim().startsWith("service.name=")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static boolean exportConfigured(Map<String, String> env, Properties props) {

@@ -50,7 +50,13 @@ class SampleServiceProcessIT {
   private static final Path JAR = Path.of("target", "sample-user-service.jar");
   private static final String UNKNOWN_ID = "00000000-0000-0000-0000-000000000000";
   private static final Path NODE_CLIENT = Path.of("src", "test", "node");
-  private static final ObjectMapper json = new ObjectMapper();
+  // Strict: a duplicate key in a log line is a bug (Elasticsearch rejects such documents).
+  private static final ObjectMapper json =
+      com.fasterxml.jackson.databind.json.JsonMapper.builder()
+          .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .build();
+  private static final java.util.regex.Pattern STARTED =
+      java.util.regex.Pattern.compile("gRPC on [^:]+:(\\d+), admin on port (\\d+)");
   private static final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -62,21 +68,34 @@ class SampleServiceProcessIT {
   @BeforeAll
   static void startJar() throws Exception {
     assertThat(JAR).as("run after 'package'").exists();
-    grpcPort = freePort();
-    adminPort = freePort();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder builder =
         new ProcessBuilder(java, "-jar", JAR.toString()).redirectErrorStream(true);
-    builder.environment().put("CHASSIS_GRPC_PORT", String.valueOf(grpcPort));
-    builder.environment().put("CHASSIS_ADMIN_PORT", String.valueOf(adminPort));
+    // Port 0: the service picks free ports and logs them; no port can be taken in between.
+    builder.environment().put("CHASSIS_GRPC_PORT", "0");
+    builder.environment().put("CHASSIS_ADMIN_PORT", "0");
     process = builder.start();
     Thread reader = new Thread(() -> readLines(process.getInputStream()), "jar-output");
     reader.setDaemon(true);
     reader.start();
+    await().atMost(Duration.ofSeconds(30)).until(() -> boundPorts() != null);
+    java.util.regex.Matcher ports = boundPorts();
+    grpcPort = Integer.parseInt(ports.group(1));
+    adminPort = Integer.parseInt(ports.group(2));
     await()
         .atMost(Duration.ofSeconds(30))
         .ignoreExceptions()
         .until(() -> get("/health/ready").statusCode() == 200);
+  }
+
+  private static java.util.regex.@org.jspecify.annotations.Nullable Matcher boundPorts() {
+    for (String line : output) {
+      java.util.regex.Matcher matcher = STARTED.matcher(line);
+      if (matcher.find()) {
+        return matcher;
+      }
+    }
+    return null;
   }
 
   @AfterAll
