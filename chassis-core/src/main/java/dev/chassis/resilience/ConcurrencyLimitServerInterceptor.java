@@ -8,8 +8,7 @@ import com.netflix.concurrency.limits.limit.VegasLimit;
 import com.netflix.concurrency.limits.limiter.AbstractLimiter;
 import com.netflix.concurrency.limits.limiter.SimpleLimiter;
 import dev.chassis.errors.ServiceException;
-import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
-import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
+import dev.chassis.internal.grpc.TrackedServerCall;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
@@ -23,7 +22,6 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Consumer;
 
 /**
@@ -97,14 +95,7 @@ final class ConcurrencyLimitServerInterceptor implements ServerInterceptor {
       return new ServerCall.Listener<>() {};
     }
     Slot slot = new Slot(acquired.get(), method.getType() == MethodDescriptor.MethodType.UNARY);
-    ServerCall.Listener<ReqT> listener;
-    try {
-      listener = next.startCall(new LimitedCall<>(call, slot), headers);
-    } catch (RuntimeException | Error e) {
-      slot.ignore();
-      throw e;
-    }
-    return new LimitedListener<>(listener, slot);
+    return new LimitedCall<>(call, slot).start(headers, next);
   }
 
   private Counter rejectedCounter(String method) {
@@ -122,14 +113,10 @@ final class ConcurrencyLimitServerInterceptor implements ServerInterceptor {
     return counter;
   }
 
-  /** A call's slot, given back exactly once however the call ends. */
+  /** A call's slot and how to give it back. */
   private static final class Slot {
-    private static final AtomicIntegerFieldUpdater<Slot> DONE =
-        AtomicIntegerFieldUpdater.newUpdater(Slot.class, "done");
-
     private final Limiter.Listener listener;
     private final boolean unary;
-    private volatile int done;
 
     Slot(Limiter.Listener listener, boolean unary) {
       this.listener = listener;
@@ -142,9 +129,6 @@ final class ConcurrencyLimitServerInterceptor implements ServerInterceptor {
      * otherwise. A streaming call's duration says nothing about load, so it is ignored.
      */
     void release(Status.Code code) {
-      if (!DONE.compareAndSet(this, 0, 1)) {
-        return;
-      }
       if (!unary) {
         listener.onIgnore();
       } else if (code == Status.Code.DEADLINE_EXCEEDED || code == Status.Code.CANCELLED) {
@@ -153,17 +137,14 @@ final class ConcurrencyLimitServerInterceptor implements ServerInterceptor {
         listener.onSuccess();
       }
     }
-
-    /** Gives the slot back without a latency sample (the call never really ran). */
-    void ignore() {
-      if (DONE.compareAndSet(this, 0, 1)) {
-        listener.onIgnore();
-      }
-    }
   }
 
-  private static final class LimitedCall<ReqT, RespT>
-      extends SimpleForwardingServerCall<ReqT, RespT> {
+  /**
+   * Releases its slot exactly once when the call ends (TrackedServerCall: close, cancel, deadline,
+   * grpc's own close, or a failed start), before the status goes out, so a caller that saw the call
+   * end finds its slot free.
+   */
+  private static final class LimitedCall<ReqT, RespT> extends TrackedServerCall<ReqT, RespT> {
     private final Slot slot;
 
     LimitedCall(ServerCall<ReqT, RespT> delegate, Slot slot) {
@@ -172,45 +153,8 @@ final class ConcurrencyLimitServerInterceptor implements ServerInterceptor {
     }
 
     @Override
-    public void close(Status status, Metadata trailers) {
-      // Released before the status goes out, so a caller that saw the call end finds its slot
-      // free. A handler finishing after the client cancelled counts as CANCELLED (normally
-      // onCancel got there first).
-      try {
-        slot.release(isCancelled() ? Status.Code.CANCELLED : status.getCode());
-      } finally {
-        super.close(status, trailers);
-      }
-    }
-  }
-
-  private static final class LimitedListener<ReqT>
-      extends SimpleForwardingServerCallListener<ReqT> {
-    private final Slot slot;
-
-    LimitedListener(ServerCall.Listener<ReqT> delegate, Slot slot) {
-      super(delegate);
-      this.slot = slot;
-    }
-
-    @Override
-    public void onCancel() {
-      try {
-        slot.release(Status.Code.CANCELLED);
-      } finally {
-        super.onCancel();
-      }
-    }
-
-    @Override
-    public void onComplete() {
-      // Normally released in close(); this covers a call closed by an interceptor outside this
-      // one (around the wrapper), which this one never sees close.
-      try {
-        slot.release(Status.Code.OK);
-      } finally {
-        super.onComplete();
-      }
+    protected void onEnded(Status.Code code) {
+      slot.release(code);
     }
   }
 

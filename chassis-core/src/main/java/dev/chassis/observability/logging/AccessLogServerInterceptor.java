@@ -3,8 +3,7 @@ package dev.chassis.observability.logging;
 import static net.logstash.logback.argument.StructuredArguments.keyValue;
 import static net.logstash.logback.argument.StructuredArguments.value;
 
-import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
-import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
+import dev.chassis.internal.grpc.TrackedServerCall;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -17,7 +16,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -43,31 +41,15 @@ final class AccessLogServerInterceptor implements ServerInterceptor {
     if (!logger.isEnabledForLevel(level)) {
       return next.startCall(call, headers);
     }
-    LoggedCall<ReqT, RespT> logged = new LoggedCall<>(call, this);
-    ServerCall.Listener<ReqT> listener;
-    try {
-      listener = next.startCall(logged, headers);
-    } catch (RuntimeException | Error e) {
-      logged.complete(Status.Code.UNKNOWN);
-      throw e;
-    }
-    return new LoggedListener<>(listener, logged);
+    return new LoggedCall<>(call, this).start(headers, next);
   }
 
-  private static final class LoggedCall<ReqT, RespT>
-      extends SimpleForwardingServerCall<ReqT, RespT> {
-    @SuppressWarnings("unchecked") // the updater needs the raw class of a generic type
-    private static final AtomicIntegerFieldUpdater<LoggedCall<?, ?>> DONE =
-        AtomicIntegerFieldUpdater.newUpdater(
-            (Class<LoggedCall<?, ?>>) (Class<?>) LoggedCall.class, "done");
-
+  private static final class LoggedCall<ReqT, RespT> extends TrackedServerCall<ReqT, RespT> {
     private final AccessLogServerInterceptor log;
     private final long startNanos = System.nanoTime();
     // The call's trace context (the tracing interceptor made it current before us), so the line
     // carries trace_id and span_id whichever thread closes the call.
     private final Context context = Context.current();
-    private final io.grpc.Context grpcContext = io.grpc.Context.current();
-    private volatile int done;
     private volatile long sent;
     private volatile long received;
 
@@ -77,30 +59,17 @@ final class AccessLogServerInterceptor implements ServerInterceptor {
     }
 
     @Override
-    public void sendMessage(RespT message) {
+    protected void onMessageSent() {
       sent++; // grpc serializes a call's sends
-      super.sendMessage(message);
     }
 
     @Override
-    public void close(Status status, Metadata trailers) {
-      try {
-        // A handler may finish after the call was cancelled: the client saw the cancellation.
-        complete(isCancelled() ? cancelledCode() : status.getCode());
-      } finally {
-        super.close(status, trailers);
-      }
+    protected void onMessageReceived() {
+      received++; // grpc serializes a call's callbacks
     }
 
-    Status.Code cancelledCode() {
-      Status status = io.grpc.Contexts.statusFromCancelled(grpcContext);
-      return status == null ? Status.Code.CANCELLED : status.getCode();
-    }
-
-    void complete(Status.Code code) {
-      if (!DONE.compareAndSet(this, 0, 1)) {
-        return;
-      }
+    @Override
+    protected void onEnded(Status.Code code) {
       if (code == Status.Code.OK
           && log.okSampleRate < 1.0
           && ThreadLocalRandom.current().nextDouble() >= log.okSampleRate) {
@@ -139,34 +108,6 @@ final class AccessLogServerInterceptor implements ServerInterceptor {
         return inet.getHostString() + ":" + inet.getPort();
       }
       return address == null ? "unknown" : address.toString();
-    }
-  }
-
-  private static final class LoggedListener<ReqT> extends SimpleForwardingServerCallListener<ReqT> {
-    private final LoggedCall<ReqT, ?> call;
-
-    LoggedListener(ServerCall.Listener<ReqT> delegate, LoggedCall<ReqT, ?> call) {
-      super(delegate);
-      this.call = call;
-    }
-
-    @Override
-    public void onMessage(ReqT message) {
-      call.received++; // grpc serializes a call's callbacks
-      super.onMessage(message);
-    }
-
-    @Override
-    public void onCancel() {
-      call.complete(call.cancelledCode());
-      super.onCancel();
-    }
-
-    @Override
-    public void onComplete() {
-      // Normally logged at close; grpc closes calls itself when a handler throws an Error.
-      call.complete(Status.Code.UNKNOWN);
-      super.onComplete();
     }
   }
 }

@@ -1,0 +1,5 @@
+/** grpc-java building blocks shared by Chassis interceptors. Not API. */
+@NullMarked
+package dev.chassis.internal.grpc;
+
+import org.jspecify.annotations.NullMarked;
