@@ -9,6 +9,9 @@ import dev.chassis.observability.logging.LoggingInterceptors;
 import dev.chassis.observability.metrics.ChassisMetrics;
 import dev.chassis.observability.metrics.GrpcMetrics;
 import dev.chassis.observability.tracing.ChassisTracing;
+import dev.chassis.resilience.ConcurrencyLimitSettings;
+import dev.chassis.resilience.ResilienceInterceptors;
+import dev.chassis.resilience.ServerLimits;
 import dev.chassis.test.v1.TestRequest;
 import dev.chassis.test.v1.TestResponse;
 import dev.chassis.test.v1.TestServiceGrpc;
@@ -29,6 +32,7 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.io.OutputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -52,9 +56,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Per-call cost of the Chassis server interceptors: a unary call over grpc's in-process transport
  * with direct executors on both sides (so no thread hand-off hides the cost), with no interceptors
- * ({@code none}), each observability interceptor alone, and the whole default chain. Tracing uses
- * the real SDK with a batch processor and an exporter that drops spans; the access log is encoded
- * to JSON by logstash-logback-encoder and written to a stream that discards it.
+ * ({@code none}), each observability interceptor alone, deadline bounds plus the default
+ * concurrency cap ({@code limits}), and the whole default chain. Tracing uses the real SDK with a
+ * batch processor and an exporter that drops spans; the access log is encoded to JSON by
+ * logstash-logback-encoder and written to a stream that discards it.
  *
  * <p>Run: see docs/benchmarks.md.
  */
@@ -65,7 +70,7 @@ import org.slf4j.LoggerFactory;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class InterceptorChainBenchmark {
-  @Param({"none", "metrics", "tracing", "access-log", "chassis-chain"})
+  @Param({"none", "metrics", "tracing", "access-log", "limits", "chassis-chain"})
   public String chain;
 
   private Server server;
@@ -99,7 +104,15 @@ public class InterceptorChainBenchmark {
         interceptors.add(GrpcMetrics.serverInterceptor(registry));
         interceptors.add(LoggingInterceptors.mdc());
         interceptors.add(LoggingInterceptors.accessLog(org.slf4j.event.Level.INFO, 1.0));
+        interceptors.add(ResilienceInterceptors.deadlineBounds(Duration.ofMinutes(5)));
+        interceptors.add(
+            ServerLimits.concurrencyLimit(ConcurrencyLimitSettings.fixed(1000), registry));
         interceptors.add(ErrorInterceptors.exceptionMapping());
+      }
+      case "limits" -> {
+        interceptors.add(ResilienceInterceptors.deadlineBounds(Duration.ofMinutes(5)));
+        interceptors.add(
+            ServerLimits.concurrencyLimit(ConcurrencyLimitSettings.fixed(1000), registry));
       }
       default -> throw new IllegalArgumentException(chain);
     }
