@@ -300,7 +300,21 @@ public final class ChassisConfig {
   private static @Nullable RateLimitSettings rateLimits(ConfigReader rate) {
     Map<String, RateLimitSettings.Rate> rules = new LinkedHashMap<>();
     for (String key : rate.config().getObject("methods").keySet()) {
-      ConfigReader rule = rate.at(ConfigUtil.joinPath("methods", key));
+      String path = ConfigUtil.joinPath("methods", key);
+      if (!key.equals("*") && !key.matches("[A-Za-z_][\\w.]*(/[A-Za-z_]\\w*)?")) {
+        throw rate.invalid(path, "a key \"pkg.Service/Method\", \"pkg.Service\" or \"*\"", null);
+      }
+      if (!rate.config()
+              .getValue(path)
+              .valueType()
+              .equals(com.typesafe.config.ConfigValueType.OBJECT)
+          || !rate.config().getConfig(path).hasPath("permits")) {
+        throw rate.invalid(
+            path,
+            "{ permits = N, period = 1s }; quote the key, as in \"user.v1.UserService/GetUser\"",
+            null);
+      }
+      ConfigReader rule = rate.at(path);
       try {
         rules.put(
             key,
@@ -313,13 +327,19 @@ public final class ChassisConfig {
     if (rules.isEmpty()) {
       return null;
     }
+    RateLimitSettings settings;
     try {
-      RateLimitSettings settings =
+      settings =
           RateLimitSettings.of(rules).withMaxCallers(rate.integer("max-callers", 1, 10_000_000));
-      String callerKey = rate.optionalString("caller-metadata-key");
-      return callerKey == null ? settings : settings.perCaller(callerKey);
     } catch (IllegalArgumentException e) {
       throw rate.invalid("methods", "valid rate rules: " + e.getMessage(), e);
+    }
+    String callerKey = rate.optionalString("caller-metadata-key");
+    try {
+      return callerKey == null ? settings : settings.perCaller(callerKey);
+    } catch (IllegalArgumentException e) {
+      throw rate.invalid(
+          "caller-metadata-key", "an ASCII request header name: " + e.getMessage(), e);
     }
   }
 

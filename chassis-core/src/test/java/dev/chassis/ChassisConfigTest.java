@@ -214,6 +214,27 @@ class ChassisConfigTest {
   }
 
   @Test
+  void limits_unquotedRateKeyOrBadCallerHeader_areRejectedNamingTheKey() {
+    assertThatThrownBy(
+            () ->
+                ChassisConfig.of(
+                    "chassis.limits.rate.methods { user.v1.UserService { permits = 1, period = 1s } }"))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("quote the key");
+    assertThatThrownBy(
+            () ->
+                ChassisConfig.of(
+                    """
+                    chassis.limits.rate {
+                      methods { "*" { permits = 1, period = 1s } }
+                      caller-metadata-key = "x-caller-bin"
+                    }
+                    """))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.limits.rate.caller-metadata-key");
+  }
+
+  @Test
   void of_layersTextOverDefaults() {
     ChassisConfig config = ChassisConfig.of("chassis.grpc.port = 0\nchassis.admin.port = -1");
 

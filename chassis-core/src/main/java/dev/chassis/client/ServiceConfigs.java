@@ -72,8 +72,11 @@ final class ServiceConfigs {
     if (waitForReady) {
       config.put("waitForReady", true);
     }
-    ClientSettings.Retry retry =
-        first(method.retry(), service == null ? null : service.retry(), null);
+    // retry and hedging exclude each other: both come from the most specific entry setting either.
+    boolean methodChooses = method.retry() != null || method.hedging() != null;
+    ClientSettings.MethodSettings policySource =
+        methodChooses || service == null ? method : service;
+    ClientSettings.Retry retry = policySource.retry();
     if (retry != null) {
       Map<String, Object> policy = new LinkedHashMap<>();
       policy.put("maxAttempts", (double) retry.maxAttempts());
@@ -87,8 +90,7 @@ final class ServiceConfigs {
       policy.put("retryableStatusCodes", codes);
       config.put("retryPolicy", policy);
     }
-    ClientSettings.Hedging hedging =
-        first(method.hedging(), service == null ? null : service.hedging(), null);
+    ClientSettings.Hedging hedging = policySource.hedging();
     if (hedging != null && retry == null) {
       Map<String, Object> policy = new LinkedHashMap<>();
       policy.put("maxAttempts", (double) hedging.maxAttempts());

@@ -6,12 +6,17 @@ import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
+import io.grpc.Context;
 import io.grpc.ForwardingClientCall.SimpleForwardingClientCall;
 import io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
@@ -27,17 +32,27 @@ final class CircuitBreakerClientInterceptor implements ClientInterceptor {
   private static final Logger logger =
       LoggerFactory.getLogger(CircuitBreakerClientInterceptor.class);
 
+  /** Where rejections are delivered when a call has no executor of its own. */
+  private static final Executor REJECTIONS =
+      Executors.newCachedThreadPool(
+          runnable -> {
+            Thread thread = new Thread(runnable, "chassis-breaker-rejections");
+            thread.setDaemon(true);
+            return thread;
+          });
+
   private final CircuitBreakerSettings settings;
   private final CircuitBreakerRegistry registry;
   private final String target;
-  private final CircuitBreaker targetBreaker;
+  private final @Nullable CircuitBreaker targetBreaker;
+  private final ConcurrentMap<String, CircuitBreaker> methodBreakers = new ConcurrentHashMap<>();
 
   CircuitBreakerClientInterceptor(
       CircuitBreakerSettings settings, CircuitBreakerRegistry registry, String target) {
     this.settings = settings;
     this.registry = registry;
     this.target = target;
-    this.targetBreaker = breaker(target);
+    this.targetBreaker = settings.perMethod() ? null : breaker(target);
   }
 
   private CircuitBreaker breaker(String name) {
@@ -56,14 +71,17 @@ final class CircuitBreakerClientInterceptor implements ClientInterceptor {
   @Override
   public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
       MethodDescriptor<ReqT, RespT> method, CallOptions callOptions, Channel next) {
-    CircuitBreaker breaker =
-        settings.perMethod()
-            ? registry
-                .find(target + "/" + method.getFullMethodName())
-                .orElseGet(() -> breaker(target + "/" + method.getFullMethodName()))
-            : targetBreaker;
+    CircuitBreaker breaker = targetBreaker;
+    if (breaker == null) {
+      // Atomic, so each breaker gets exactly one transition logger.
+      breaker =
+          methodBreakers.computeIfAbsent(
+              method.getFullMethodName(), name -> breaker(target + "/" + name));
+    }
     if (!breaker.tryAcquirePermission()) {
+      Executor executor = callOptions.getExecutor();
       return new RejectedCall<>(
+          executor != null ? executor : REJECTIONS,
           Status.UNAVAILABLE.withDescription(
               "circuit breaker '"
                   + breaker.getName()
@@ -73,7 +91,12 @@ final class CircuitBreakerClientInterceptor implements ClientInterceptor {
                   + target
                   + " until it recovers"));
     }
-    return new GuardedCall<>(next.newCall(method, callOptions), breaker, settings);
+    try {
+      return new GuardedCall<>(next.newCall(method, callOptions), breaker, settings);
+    } catch (RuntimeException | Error e) {
+      breaker.releasePermission();
+      throw e;
+    }
   }
 
   /** Reports the final status of a permitted call to its breaker, exactly once. */
@@ -82,6 +105,7 @@ final class CircuitBreakerClientInterceptor implements ClientInterceptor {
     private final CircuitBreaker breaker;
     private final CircuitBreakerSettings settings;
     private final AtomicBoolean reported = new AtomicBoolean();
+    private volatile boolean started;
 
     GuardedCall(
         ClientCall<ReqT, RespT> delegate, CircuitBreaker breaker, CircuitBreakerSettings settings) {
@@ -91,7 +115,18 @@ final class CircuitBreakerClientInterceptor implements ClientInterceptor {
     }
 
     @Override
+    public void cancel(@Nullable String message, @Nullable Throwable cause) {
+      // A call cancelled before it started gets no onClose: give the permit back here, or a
+      // half-open breaker would wait for that probe forever.
+      if (!started && reported.compareAndSet(false, true)) {
+        breaker.releasePermission();
+      }
+      super.cancel(message, cause);
+    }
+
+    @Override
     public void start(Listener<RespT> listener, Metadata headers) {
+      started = true;
       long startNanos = System.nanoTime();
       try {
         super.start(
@@ -128,17 +163,24 @@ final class CircuitBreakerClientInterceptor implements ClientInterceptor {
     }
   }
 
-  /** A call rejected by an open breaker: it closes on start, without a network call. */
+  /**
+   * A call rejected by an open breaker: it closes without a network call. The close is delivered on
+   * the call's executor (as grpc delivers every callback), never inside {@code start}: a blocking
+   * stub waits for a task on its executor, and a listener that throws must not unwind into the
+   * caller.
+   */
   private static final class RejectedCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
+    private final Executor executor;
     private final Status status;
 
-    RejectedCall(Status status) {
+    RejectedCall(Executor executor, Status status) {
+      this.executor = executor;
       this.status = status;
     }
 
     @Override
     public void start(Listener<RespT> listener, Metadata headers) {
-      listener.onClose(status, new Metadata());
+      executor.execute(Context.current().wrap(() -> listener.onClose(status, new Metadata())));
     }
 
     @Override

@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
@@ -29,7 +30,7 @@ import java.util.function.Consumer;
  * unary and streaming, and closes calls that find no free slot with {@code RESOURCE_EXHAUSTED}
  * before the handler runs. See {@link ServerLimits#concurrencyLimit}.
  */
-final class ConcurrencyLimitServerInterceptor implements ServerInterceptor {
+final class ConcurrencyLimitServerInterceptor implements ServerInterceptor, AutoCloseable {
   static final String REJECTED_MESSAGE = "server overloaded: too many concurrent calls";
   static final Duration RETRY_DELAY = Duration.ofMillis(100);
   static final String LIMIT_METRIC = "chassis.server.concurrency.limit";
@@ -38,6 +39,7 @@ final class ConcurrencyLimitServerInterceptor implements ServerInterceptor {
 
   private final SimpleLimiter<String> limiter;
   private final MeterRegistry registry;
+  private final List<Gauge> gauges;
   private final ConcurrentMap<String, Counter> rejected = new ConcurrentHashMap<>();
 
   /** Status details and trailers of a rejection, built once; copied into each rejected call. */
@@ -50,14 +52,25 @@ final class ConcurrencyLimitServerInterceptor implements ServerInterceptor {
     this.limiter =
         SimpleLimiter.newBuilder().named("chassis-server").limit(limit(settings)).build();
     this.registry = registry;
-    Gauge.builder(LIMIT_METRIC, limiter, AbstractLimiter::getLimit)
-        .description("Calls the server admits at once (current concurrency limit)")
-        .strongReference(true)
-        .register(registry);
-    Gauge.builder(IN_FLIGHT_METRIC, limiter, AbstractLimiter::getInflight)
-        .description("Calls holding a concurrency slot")
-        .strongReference(true)
-        .register(registry);
+    this.gauges =
+        List.of(
+            Gauge.builder(LIMIT_METRIC, limiter, AbstractLimiter::getLimit)
+                .description("Calls the server admits at once (current concurrency limit)")
+                .strongReference(true)
+                .register(registry),
+            Gauge.builder(IN_FLIGHT_METRIC, limiter, AbstractLimiter::getInflight)
+                .description("Calls holding a concurrency slot")
+                .strongReference(true)
+                .register(registry));
+  }
+
+  /**
+   * Removes this limiter's gauges from the registry (the server calls it when it stops), so a later
+   * server on the same registry reports its own limiter rather than this dead one.
+   */
+  @Override
+  public void close() {
+    gauges.forEach(registry::remove);
   }
 
   private static Limit limit(ConcurrencyLimitSettings settings) {

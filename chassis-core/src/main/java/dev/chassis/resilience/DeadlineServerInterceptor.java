@@ -5,6 +5,7 @@ import io.grpc.Contexts;
 import io.grpc.Deadline;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
@@ -37,12 +38,21 @@ final class DeadlineServerInterceptor implements ServerInterceptor {
           new Metadata());
       return new ServerCall.Listener<>() {};
     }
-    if (deadline != null && deadline.timeRemaining(TimeUnit.NANOSECONDS) <= maxNanos) {
+    // Only unary calls are bounded: streams legitimately live for hours (watches, feeds), and
+    // cancelling their Context would cut them off.
+    if (call.getMethodDescriptor().getType() != MethodDescriptor.MethodType.UNARY
+        || (deadline != null && deadline.timeRemaining(TimeUnit.NANOSECONDS) <= maxNanos)) {
       return next.startCall(call, headers);
     }
     Context.CancellableContext bounded =
         Context.current().withDeadlineAfter(maxNanos, TimeUnit.NANOSECONDS, scheduler);
-    ServerCall.Listener<ReqT> listener = Contexts.interceptCall(bounded, call, headers, next);
+    ServerCall.Listener<ReqT> listener;
+    try {
+      listener = Contexts.interceptCall(bounded, call, headers, next);
+    } catch (RuntimeException | Error e) {
+      bounded.cancel(null);
+      throw e;
+    }
     // Release the context's timer when the call ends, not when the bound fires.
     return new SimpleForwardingServerCallListener<>(listener) {
       @Override

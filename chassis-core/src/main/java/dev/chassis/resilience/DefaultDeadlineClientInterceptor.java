@@ -4,7 +4,6 @@ import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
-import io.grpc.Context;
 import io.grpc.MethodDescriptor;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,9 +12,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Gives a call a deadline only when it has none: neither from the caller ({@code
- * withDeadlineAfter}) nor inherited from the gRPC {@link Context} (inside a handler, grpc bounds
- * outgoing calls by the incoming call's remaining time by itself).
+ * Gives a call the configured timeout when the caller set no deadline ({@code withDeadlineAfter}).
+ * Inside a handler grpc also bounds the call by the incoming call's remaining time (the {@link
+ * Context} deadline) and uses whichever is earlier, so the default never extends an inherited
+ * budget and a caller's own deadline is never shortened.
  */
 final class DefaultDeadlineClientInterceptor implements ClientInterceptor {
   private final Function<String, Duration> timeoutForMethod;
@@ -28,7 +28,7 @@ final class DefaultDeadlineClientInterceptor implements ClientInterceptor {
   @Override
   public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
       MethodDescriptor<ReqT, RespT> method, CallOptions callOptions, Channel next) {
-    if (callOptions.getDeadline() == null && Context.current().getDeadline() == null) {
+    if (callOptions.getDeadline() == null) {
       long nanos =
           nanosByMethod.computeIfAbsent(
               method.getFullMethodName(), name -> timeoutForMethod.apply(name).toNanos());

@@ -79,6 +79,8 @@ public final class ServerLimits {
    */
   public static ServerInterceptor concurrencyLimit(
       ConcurrencyLimitSettings settings, MeterRegistry registry) {
+    // The interceptor is also AutoCloseable: closing it removes its gauges (ChassisServer does at
+    // stop), so a later server on the same registry reports its own limiter.
     return new ConcurrencyLimitServerInterceptor(settings, registry);
   }
 

@@ -81,6 +81,7 @@ public final class ChassisServer implements AutoCloseable {
   private final ReadinessMonitor readiness;
   private final PrometheusMeterRegistry meterRegistry;
   private final AutoCloseable systemMetrics;
+  private final List<ServerInterceptor> chain;
   private final DrainableCalls healthCalls;
   private final @Nullable ExecutorService ownedExecutor;
   private final List<LifecycleListener> listeners;
@@ -96,6 +97,7 @@ public final class ChassisServer implements AutoCloseable {
     this.readiness = started.readiness;
     this.meterRegistry = started.meterRegistry;
     this.systemMetrics = started.systemMetrics;
+    this.chain = started.chain;
     this.healthCalls = started.healthCalls;
     this.ownedExecutor = started.ownedExecutor;
     this.listeners = List.copyOf(builder.listeners);
@@ -207,6 +209,11 @@ public final class ChassisServer implements AutoCloseable {
     readiness.close();
     stopExecutor(ownedExecutor);
     closeQuietly(systemMetrics);
+    for (ServerInterceptor interceptor : chain) {
+      if (interceptor instanceof AutoCloseable closeable) {
+        closeQuietly(closeable); // e.g. the concurrency limit's gauges
+      }
+    }
   }
 
   /** Lets callbacks grpc already queued (onCancel, onComplete) run, briefly, then interrupts. */
@@ -335,6 +342,7 @@ public final class ChassisServer implements AutoCloseable {
       ReadinessMonitor readiness,
       PrometheusMeterRegistry meterRegistry,
       AutoCloseable systemMetrics,
+      List<ServerInterceptor> chain,
       DrainableCalls healthCalls,
       @Nullable ExecutorService ownedExecutor) {}
 
@@ -468,14 +476,11 @@ public final class ChassisServer implements AutoCloseable {
               config.health().checkTimeout());
       Server server = null;
       AdminHttpServer admin = null;
+      List<ServerInterceptor> chain = List.of();
       try {
         DrainableCalls healthCalls = new DrainableCalls();
-        server =
-            build(
-                health,
-                healthCalls,
-                executor != null ? executor : ownedExecutor,
-                chain(registry, tracing));
+        chain = chain(registry, tracing);
+        server = build(health, healthCalls, executor != null ? executor : ownedExecutor, chain);
         server.start();
         if (inProcessName == null && config.admin().enabled()) {
           admin =
@@ -487,7 +492,14 @@ public final class ChassisServer implements AutoCloseable {
             new ChassisServer(
                 this,
                 new Started(
-                    server, admin, readiness, registry, systemMetrics, healthCalls, ownedExecutor));
+                    server,
+                    admin,
+                    readiness,
+                    registry,
+                    systemMetrics,
+                    chain,
+                    healthCalls,
+                    ownedExecutor));
         started.installShutdownHandling();
         logger.info(
             "started {}: gRPC on {}, admin {}, services {}",
@@ -511,6 +523,11 @@ public final class ChassisServer implements AutoCloseable {
         readiness.close();
         stopExecutor(ownedExecutor);
         closeQuietly(systemMetrics);
+        for (ServerInterceptor interceptor : chain) {
+          if (interceptor instanceof AutoCloseable closeable) {
+            closeQuietly(closeable);
+          }
+        }
         throw e;
       }
     }

@@ -203,6 +203,28 @@ class ChassisChannelBuilderTest {
   }
 
   @Test
+  void methodHedging_winsOverItsServicesRetry() {
+    ChassisConfig config =
+        ChassisConfig.of(
+            """
+            chassis.clients.x {
+              target = "static:///127.0.0.1:1"
+              methods {
+                "a.S" { retry {} }
+                "a.S/Read" { hedging { max-attempts = 2, hedging-delay = 10ms } }
+              }
+            }
+            """);
+
+    String methodConfig =
+        Chassis.channel(config, "x").serviceConfig().get("methodConfig").toString();
+
+    assertThat(methodConfig)
+        .contains("{name=[{service=a.S, method=Read}], hedgingPolicy=")
+        .doesNotContain("method=Read}], retryPolicy");
+  }
+
+  @Test
   void timeouts_resolveMethodThenServiceThenDefault() {
     ChassisConfig config =
         ChassisConfig.of(

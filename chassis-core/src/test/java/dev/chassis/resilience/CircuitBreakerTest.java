@@ -116,6 +116,67 @@ class CircuitBreakerTest {
   }
 
   @Test
+  void callsCancelledBeforeStart_giveTheirHalfOpenPermitBack() {
+    for (int i = 0; i < 5; i++) {
+      code("unavailable");
+    }
+    // Half-open (after 300 ms) with 2 probe permits: take them with calls that never start.
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              cancelBeforeStart();
+              return metrics.scrape().matches("(?s).*state=\"half_open\"[^}]*} 1\\.0.*");
+            });
+    cancelBeforeStart();
+
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> code("ok") == Status.Code.OK);
+    assertThat(metrics.scrape()).containsPattern("grpc_client_call_active\\{[^}]*} 0\\.0");
+  }
+
+  @Test
+  void rejections_areDeliveredOnTheCallExecutor_andNeverLeakTheInFlightGauge() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      code("unavailable");
+    }
+    java.util.concurrent.CompletableFuture<Status> result =
+        new java.util.concurrent.CompletableFuture<>();
+
+    TestServiceGrpc.newStub(channel)
+        .unary(
+            TestRequest.newBuilder().setAction("ok").build(),
+            new io.grpc.stub.StreamObserver<>() {
+              @Override
+              public void onNext(dev.chassis.test.v1.TestResponse value) {}
+
+              @Override
+              public void onError(Throwable t) {
+                result.complete(Status.fromThrowable(t));
+                throw new IllegalStateException("a listener that throws");
+              }
+
+              @Override
+              public void onCompleted() {}
+            });
+
+    assertThat(result.get(5, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> metrics.scrape().contains("grpc_client_call_active{"));
+    assertThat(metrics.scrape()).containsPattern("grpc_client_call_active\\{[^}]*} 0\\.0");
+  }
+
+  private void cancelBeforeStart() {
+    io.grpc.ClientCall<TestRequest, dev.chassis.test.v1.TestResponse> call =
+        channel.newCall(TestServiceGrpc.getUnaryMethod(), io.grpc.CallOptions.DEFAULT);
+    call.cancel("changed my mind", null);
+  }
+
+  @Test
   void failingStreams_countByTheirFinalStatus() {
     for (int i = 0; i < 5; i++) {
       StatusRuntimeException e =

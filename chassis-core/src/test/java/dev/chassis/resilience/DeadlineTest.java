@@ -97,6 +97,25 @@ class DeadlineTest {
   }
 
   @Test
+  void channelDefault_alsoBoundsCallsMadeInsideAHandler() throws Exception {
+    ChassisServer b = start("", new TestServiceImpl("b"));
+    ManagedChannel aToB = channel(b, "timeout = 300ms");
+    ChassisServer a = start("", new TestServiceImpl("a", aToB));
+    ManagedChannel caller = channel(a, "timeout = 0");
+
+    String remainingAtB =
+        TestServiceGrpc.newBlockingStub(caller)
+            .withDeadlineAfter(5, TimeUnit.SECONDS)
+            .unary(
+                TestRequest.newBuilder().setAction("proxy-default").setPayload("deadline").build())
+            .getMessage();
+
+    assertThat(Long.parseLong(remainingAtB))
+        .as("A's channel default, not the 5 s budget")
+        .isBetween(1L, 300L);
+  }
+
+  @Test
   void callWhoseDeadlinePassedWhileQueued_isRejectedWithoutRunningTheHandler() throws Exception {
     CountingInterceptor handlerReached = CountingInterceptor.counting();
     ChassisServer server =

@@ -214,6 +214,26 @@ class ChassisServerTest {
   }
 
   @Test
+  void secondServerOnOneRegistry_reportsItsOwnConcurrencyLimit() throws Exception {
+    io.micrometer.prometheusmetrics.PrometheusMeterRegistry shared =
+        dev.chassis.observability.metrics.ChassisMetrics.newPrometheusRegistry("limits");
+    ChassisServer first =
+        ChassisServer.newBuilder(TestServers.loopback("chassis.limits.concurrency.limit = 5"))
+            .addService(new TestServiceImpl())
+            .meterRegistry(shared)
+            .start();
+    first.close();
+
+    server =
+        ChassisServer.newBuilder(TestServers.loopback("chassis.limits.concurrency.limit = 99"))
+            .addService(new TestServiceImpl())
+            .meterRegistry(shared)
+            .start();
+
+    assertThat(shared.scrape()).containsPattern("chassis_server_concurrency_limit\\{[^}]*} 99\\.0");
+  }
+
+  @Test
   void adminPortMinusOne_disablesAdmin() throws Exception {
     start(TestServers.loopback("chassis.admin.port = -1"), new AtomicBoolean(true));
 

@@ -72,6 +72,17 @@ public final class TestServiceImpl extends TestServiceGrpc.TestServiceImplBase {
           response.onError(
               new UnavailableException("database is down", new IllegalStateException(SECRET)));
       case "proxy" -> reply(response, callDownstream(request.getPayload()));
+      case "proxy-default" -> {
+        // No deadline of its own: the channel's default and the inherited budget apply.
+        if (downstream == null) {
+          throw new IllegalStateException("no downstream channel");
+        }
+        reply(
+            response,
+            TestServiceGrpc.newBlockingStub(downstream)
+                .unary(TestRequest.newBuilder().setAction(request.getPayload()).build())
+                .getMessage());
+      }
       case "proxy-on-error" -> {
         try {
           reply(response, callDownstream(request.getPayload()));
