@@ -180,7 +180,17 @@ final class CircuitBreakerClientInterceptor implements ClientInterceptor {
 
     @Override
     public void start(Listener<RespT> listener, Metadata headers) {
-      executor.execute(Context.current().wrap(() -> listener.onClose(status, new Metadata())));
+      executor.execute(
+          Context.current()
+              .wrap(
+                  () -> {
+                    try {
+                      listener.onClose(status, new Metadata());
+                    } catch (RuntimeException e) {
+                      // As grpc does for its own callbacks: the listener's failure is logged.
+                      logger.warn("call listener threw in onClose", e);
+                    }
+                  }));
     }
 
     @Override
