@@ -1,5 +1,6 @@
 package dev.chassis.resilience;
 
+import dev.chassis.internal.grpc.FailedClientCall;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.grpc.CallOptions;
@@ -80,8 +81,7 @@ final class CircuitBreakerClientInterceptor implements ClientInterceptor {
     }
     if (!breaker.tryAcquirePermission()) {
       Executor executor = callOptions.getExecutor();
-      return new RejectedCall<>(
-          executor != null ? executor : REJECTIONS,
+      return new FailedClientCall<>(
           Status.UNAVAILABLE.withDescription(
               "circuit breaker '"
                   + breaker.getName()
@@ -89,7 +89,9 @@ final class CircuitBreakerClientInterceptor implements ClientInterceptor {
                   + breaker.getState()
                   + ": not calling "
                   + target
-                  + " until it recovers"));
+                  + " until it recovers"),
+          executor != null ? executor : REJECTIONS,
+          Context.current());
     }
     try {
       return new GuardedCall<>(next.newCall(method, callOptions), breaker, settings);
@@ -161,48 +163,5 @@ final class CircuitBreakerClientInterceptor implements ClientInterceptor {
         breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
       }
     }
-  }
-
-  /**
-   * A call rejected by an open breaker: it closes without a network call. The close is delivered on
-   * the call's executor (as grpc delivers every callback), never inside {@code start}: a blocking
-   * stub waits for a task on its executor, and a listener that throws must not unwind into the
-   * caller.
-   */
-  private static final class RejectedCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
-    private final Executor executor;
-    private final Status status;
-
-    RejectedCall(Executor executor, Status status) {
-      this.executor = executor;
-      this.status = status;
-    }
-
-    @Override
-    public void start(Listener<RespT> listener, Metadata headers) {
-      executor.execute(
-          Context.current()
-              .wrap(
-                  () -> {
-                    try {
-                      listener.onClose(status, new Metadata());
-                    } catch (RuntimeException e) {
-                      // As grpc does for its own callbacks: the listener's failure is logged.
-                      logger.warn("call listener threw in onClose", e);
-                    }
-                  }));
-    }
-
-    @Override
-    public void request(int numMessages) {}
-
-    @Override
-    public void cancel(@Nullable String message, @Nullable Throwable cause) {}
-
-    @Override
-    public void halfClose() {}
-
-    @Override
-    public void sendMessage(ReqT message) {}
   }
 }

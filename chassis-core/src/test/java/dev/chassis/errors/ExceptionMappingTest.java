@@ -14,6 +14,7 @@ import dev.chassis.server.ChassisServer;
 import dev.chassis.test.v1.TestRequest;
 import dev.chassis.test.v1.TestResponse;
 import dev.chassis.test.v1.TestServiceGrpc;
+import dev.chassis.testsupport.StreamRecorder;
 import dev.chassis.testsupport.TestServiceImpl;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -21,7 +22,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -161,33 +161,18 @@ class ExceptionMappingTest {
 
   @Test
   void exceptionInBidiStream_closesStreamWithInternal() throws Exception {
-    CompletableFuture<Throwable> failure = new CompletableFuture<>();
+    StreamRecorder<TestResponse> responses = new StreamRecorder<>();
     StreamObserver<TestRequest> requests =
         TestServiceGrpc.newStub(channel)
             .withDeadlineAfter(5, TimeUnit.SECONDS)
-            .bidiStream(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(TestResponse value) {}
-
-                  @Override
-                  public void onError(Throwable t) {
-                    failure.complete(t);
-                  }
-
-                  @Override
-                  public void onCompleted() {
-                    failure.complete(null);
-                  }
-                });
+            .bidiStream(responses);
 
     requests.onNext(TestRequest.newBuilder().setAction("echo").setPayload("a").build());
     requests.onNext(TestRequest.newBuilder().setAction("boom").build());
 
-    Throwable t = failure.get(5, TimeUnit.SECONDS);
-    assertThat(t).isInstanceOf(StatusRuntimeException.class);
-    assertThat(Status.fromThrowable(t).getCode()).isEqualTo(Status.Code.INTERNAL);
-    assertNoLeak((StatusRuntimeException) t);
+    assertThat(responses.done.get(5, TimeUnit.SECONDS)).isEqualTo(Status.Code.INTERNAL);
+    assertThat(responses.error).isInstanceOf(StatusRuntimeException.class);
+    assertNoLeak((StatusRuntimeException) responses.error);
   }
 
   @Test

@@ -12,6 +12,7 @@ import dev.chassis.server.ChassisServer;
 import dev.chassis.test.v1.TestRequest;
 import dev.chassis.test.v1.TestResponse;
 import dev.chassis.test.v1.TestServiceGrpc;
+import dev.chassis.testsupport.StreamRecorder;
 import dev.chassis.testsupport.TestServers;
 import dev.chassis.testsupport.TestServiceImpl;
 import io.grpc.ManagedChannel;
@@ -27,7 +28,6 @@ import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import net.logstash.logback.encoder.LogstashEncoder;
 import org.junit.jupiter.api.AfterEach;
@@ -144,31 +144,17 @@ class LoggingTest {
   @Test
   void handlerLogs_inStreamingCallbacks_carryTraceIdAndMethod() throws Exception {
     start("chassis.logging.access-log.enabled = false", TestServiceImpl.class.getName());
-    CompletableFuture<Void> done = new CompletableFuture<>();
+    StreamRecorder<TestResponse> responses = new StreamRecorder<>();
     StreamObserver<TestRequest> requests =
         TestServiceGrpc.newStub(channel)
             .withDeadlineAfter(5, TimeUnit.SECONDS)
-            .bidiStream(
-                new StreamObserver<>() {
-                  @Override
-                  public void onNext(TestResponse value) {}
-
-                  @Override
-                  public void onError(Throwable t) {
-                    done.completeExceptionally(t);
-                  }
-
-                  @Override
-                  public void onCompleted() {
-                    done.complete(null);
-                  }
-                });
+            .bidiStream(responses);
 
     for (int i = 0; i < 3; i++) {
       requests.onNext(TestRequest.newBuilder().setPayload("m" + i).build());
     }
     requests.onCompleted();
-    done.get(5, TimeUnit.SECONDS);
+    assertThat(responses.done.get(5, TimeUnit.SECONDS)).isEqualTo(io.grpc.Status.Code.OK);
 
     assertThat(events.list).hasSize(3);
     String traceId = events.list.get(0).getMDCPropertyMap().get("trace_id");

@@ -11,6 +11,7 @@ import dev.chassis.server.ChassisServer;
 import dev.chassis.test.v1.TestRequest;
 import dev.chassis.test.v1.TestResponse;
 import dev.chassis.test.v1.TestServiceGrpc;
+import dev.chassis.testsupport.StreamRecorder;
 import dev.chassis.testsupport.TestServers;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -344,25 +345,7 @@ class ConcurrencyLimitTest {
   }
 
   /** Records what a call received and the status it ended with. */
-  private static class Received implements StreamObserver<TestResponse> {
-    final List<TestResponse> received = new CopyOnWriteArrayList<>();
-    final CompletableFuture<Status.Code> done = new CompletableFuture<>();
-
-    @Override
-    public void onNext(TestResponse value) {
-      received.add(value);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      done.complete(Status.fromThrowable(t).getCode());
-    }
-
-    @Override
-    public void onCompleted() {
-      done.complete(Status.Code.OK);
-    }
-  }
+  private static class Received extends StreamRecorder<TestResponse> {}
 
   /** A server-streaming call the client can cancel. */
   private static final class HeldStream extends Received

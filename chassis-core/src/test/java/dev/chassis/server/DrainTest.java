@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.chassis.test.v1.TestRequest;
 import dev.chassis.test.v1.TestResponse;
 import dev.chassis.test.v1.TestServiceGrpc;
+import dev.chassis.testsupport.StreamRecorder;
 import dev.chassis.testsupport.TestServers;
 import dev.chassis.testsupport.TestServiceImpl;
 import io.grpc.ManagedChannel;
@@ -202,10 +203,7 @@ class DrainTest {
   }
 
   /** A server-streaming call that records what arrives. */
-  static final class Stream implements StreamObserver<TestResponse> {
-    final List<TestResponse> received = new CopyOnWriteArrayList<>();
-    final CompletableFuture<Status.Code> done = new CompletableFuture<>();
-
+  static final class Stream extends StreamRecorder<TestResponse> {
     static Stream start(ManagedChannel channel, int count, int delayMs) {
       Stream stream = new Stream();
       TestServiceGrpc.newStub(channel)
@@ -213,21 +211,6 @@ class DrainTest {
           .serverStream(
               TestRequest.newBuilder().setCount(count).setDelayMs(delayMs).build(), stream);
       return stream;
-    }
-
-    @Override
-    public void onNext(TestResponse value) {
-      received.add(value);
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      done.complete(Status.fromThrowable(t).getCode());
-    }
-
-    @Override
-    public void onCompleted() {
-      done.complete(Status.Code.OK);
     }
   }
 }

@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigValue;
 import dev.chassis.ChassisConfig;
 import dev.chassis.ChassisConfigException;
 import dev.chassis.internal.config.ConfigReader;
+import dev.chassis.internal.grpc.FailedClientCall;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -377,7 +378,7 @@ public final class FaultInjection {
           callOptions.getExecutor() != null ? callOptions.getExecutor() : FaultTimer.callbacks();
       Status abort = decision.abort();
       if (decision.delayNanos() == 0) {
-        return new FaultAbortedClientCall<>(Objects.requireNonNull(abort), executor, context);
+        return new FailedClientCall<>(Objects.requireNonNull(abort), executor, context);
       }
       // Created now, on the caller's thread and context, as an undelayed call would be.
       ClientCall<ReqT, RespT> real = abort == null ? next.newCall(method, callOptions) : null;
