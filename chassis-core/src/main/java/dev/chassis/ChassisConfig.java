@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValueFactory;
+import dev.chassis.discovery.consul.ConsulSettings;
 import dev.chassis.internal.config.ConfigReader;
 import dev.chassis.resilience.ConcurrencyLimitSettings;
 import dev.chassis.resilience.RateLimitSettings;
@@ -37,6 +38,9 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>CONSUL_HTTP_ADDR</td><td>chassis.discovery.consul.address</td></tr>
  *   <tr><td>CHASSIS_TLS_CERT, CHASSIS_TLS_KEY</td><td>chassis.tls.cert, chassis.tls.key</td></tr>
  *   <tr><td>CHASSIS_TLS_CLIENT_CA</td><td>chassis.tls.client-ca</td></tr>
+ *   <tr><td>CONSUL_HTTP_TOKEN</td><td>chassis.discovery.consul.token</td></tr>
+ *   <tr><td>CHASSIS_ADVERTISE_ADDRESS, CHASSIS_ADVERTISE_PORT</td>
+ *       <td>chassis.discovery.consul.registration.advertise-address, .advertise-port</td></tr>
  * </table>
  *
  * <p>Invalid values fail in {@link #load()} with a {@link ChassisConfigException} that names the
@@ -50,15 +54,23 @@ import org.jspecify.annotations.Nullable;
 public final class ChassisConfig {
   /** Environment variables that override keys, in the order of DESIGN.md's table. */
   static final Map<String, String> ENVIRONMENT_KEYS =
-      Map.of(
-          "CHASSIS_SERVICE_NAME", "chassis.service.name",
-          "CHASSIS_GRPC_PORT", "chassis.grpc.port",
-          "CHASSIS_ADMIN_PORT", "chassis.admin.port",
-          "CHASSIS_SHUTDOWN_GRACE", "chassis.shutdown.grace",
-          "CONSUL_HTTP_ADDR", "chassis.discovery.consul.address",
-          "CHASSIS_TLS_CERT", "chassis.tls.cert",
-          "CHASSIS_TLS_KEY", "chassis.tls.key",
-          "CHASSIS_TLS_CLIENT_CA", "chassis.tls.client-ca");
+      Map.ofEntries(
+          Map.entry("CHASSIS_SERVICE_NAME", "chassis.service.name"),
+          Map.entry("CHASSIS_GRPC_PORT", "chassis.grpc.port"),
+          Map.entry("CHASSIS_ADMIN_PORT", "chassis.admin.port"),
+          Map.entry("CHASSIS_SHUTDOWN_GRACE", "chassis.shutdown.grace"),
+          Map.entry("CONSUL_HTTP_ADDR", "chassis.discovery.consul.address"),
+          Map.entry("CHASSIS_TLS_CERT", "chassis.tls.cert"),
+          Map.entry("CHASSIS_TLS_KEY", "chassis.tls.key"),
+          Map.entry("CHASSIS_TLS_CLIENT_CA", "chassis.tls.client-ca"),
+          // Beyond DESIGN.md's table: Consul's own token variable, and the address others
+          // reach a container at (Kubernetes: the pod IP through the downward API).
+          Map.entry("CONSUL_HTTP_TOKEN", "chassis.discovery.consul.token"),
+          Map.entry(
+              "CHASSIS_ADVERTISE_ADDRESS",
+              "chassis.discovery.consul.registration.advertise-address"),
+          Map.entry(
+              "CHASSIS_ADVERTISE_PORT", "chassis.discovery.consul.registration.advertise-port"));
 
   private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   private static final String FALLBACK_SERVICE_NAME = "chassis-service";
@@ -129,7 +141,7 @@ public final class ChassisConfig {
   private final Tls tls;
   private final AccessLog accessLog;
   private final Limits limits;
-  private final @Nullable URI consulAddress;
+  private final ConsulSettings consul;
 
   private ChassisConfig(Config raw) {
     this.raw = raw;
@@ -163,7 +175,7 @@ public final class ChassisConfig {
     this.tls = tls(chassis);
     this.accessLog = accessLog(chassis);
     this.limits = limits(chassis.at("limits"));
-    this.consulAddress = consulAddress(chassis);
+    this.consul = consul(chassis);
   }
 
   /**
@@ -378,6 +390,62 @@ public final class ChassisConfig {
         chassis.number("logging.access-log.ok-sample-rate", 0.0, 1.0));
   }
 
+  private static ConsulSettings consul(ConfigReader chassis) {
+    ConfigReader consul = chassis.at("discovery.consul");
+    ConfigReader registration = consul.at("registration");
+    ConfigReader check = consul.at("check");
+    String token = consul.optionalString("token");
+    String id = registration.optionalString("id");
+    if (id != null && !id.matches("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")) {
+      throw registration.invalid("id", "letters, digits, '.', '_', ':' or '-'", null);
+    }
+    String advertise = registration.optionalString("advertise-address");
+    if (advertise != null && advertise.matches("0\\.0\\.0\\.0|::|\\[::\\]")) {
+      throw registration.invalid(
+          "advertise-address", "an address other services can connect to, not a wildcard", null);
+    }
+    Map<String, String> meta = new LinkedHashMap<>();
+    for (String key : registration.config().getObject("meta").keySet()) {
+      meta.put(key, registration.string(ConfigUtil.joinPath("meta", key)));
+    }
+    String mode = check.string("mode").trim().toUpperCase(Locale.ROOT);
+    ConsulSettings.CheckMode checkMode;
+    try {
+      checkMode = ConsulSettings.CheckMode.valueOf(mode);
+    } catch (IllegalArgumentException e) {
+      throw check.invalid("mode", "grpc or ttl", e);
+    }
+    Duration ttl = check.duration("ttl", false);
+    if (ttl.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw check.invalid("ttl", "at least 1s", null);
+    }
+    return new ConsulSettings(
+        consulAddress(chassis),
+        token == null || token.isBlank() ? null : token,
+        consul.duration("request-timeout", false),
+        new ConsulSettings.Registration(
+            registration.bool("enabled"),
+            id,
+            advertise,
+            registration.has("advertise-port") ? registration.port("advertise-port", false) : 0,
+            registration.strings("tags"),
+            meta,
+            registration.bool("fail-fast"),
+            registration.duration("fail-fast-timeout", false),
+            registration.duration("initial-backoff", false),
+            registration.duration("max-backoff", false),
+            registration.duration("verify-interval", false)),
+        new ConsulSettings.Check(
+            checkMode,
+            check.duration("interval", false),
+            check.duration("timeout", false),
+            ttl,
+            check.duration("deregister-critical-after", false)),
+        consul.duration("watch-wait", false),
+        consul.duration("error-initial-backoff", false),
+        consul.duration("error-max-backoff", false));
+  }
+
   private static @Nullable URI consulAddress(ConfigReader chassis) {
     String value = chassis.optionalString("discovery.consul.address");
     if (value == null) {
@@ -450,7 +518,12 @@ public final class ChassisConfig {
 
   /** {@code chassis.discovery.consul.address}, normalised to an http(s) URI, if set. */
   public Optional<URI> consulAddress() {
-    return Optional.ofNullable(consulAddress);
+    return Optional.ofNullable(consul.address());
+  }
+
+  /** {@code chassis.discovery.consul.*}. */
+  public ConsulSettings consul() {
+    return consul;
   }
 
   @Override

@@ -3,6 +3,9 @@ package dev.chassis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.chassis.discovery.ServiceInstance;
+import dev.chassis.discovery.consul.ConsulServiceRegistry;
+import dev.chassis.discovery.consul.ConsulSettings;
 import java.io.IOException;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -158,6 +161,64 @@ class ChassisConfigTest {
         .isInstanceOf(ChassisConfigException.class)
         .hasMessageContaining("chassis.discovery.consul.address")
         .hasMessageContaining("ftp://consul:21");
+  }
+
+  @Test
+  void consul_defaults_grpcCheckAndBackgroundRetries() {
+    ConsulSettings consul = ChassisConfig.of("").consul();
+
+    assertThat(consul.enabled()).isFalse();
+    assertThat(consul.token()).isNull();
+    assertThat(consul.registration().enabled()).isTrue();
+    assertThat(consul.registration().failFast()).isFalse();
+    assertThat(consul.registration().advertisePort()).isZero();
+    assertThat(consul.check().mode()).isEqualTo(ConsulSettings.CheckMode.GRPC);
+    assertThat(consul.check().deregisterCriticalAfter()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(consul.watchWait()).isEqualTo(Duration.ofSeconds(55));
+  }
+
+  @Test
+  void consul_environment_tokenAndAdvertisedAddress() throws IOException {
+    ChassisConfig config =
+        load(
+            "chassis.discovery.consul.registration { tags = [grpc], meta { zone = z1 } }\n"
+                + "chassis.service.version = \"1.2.3\"",
+            Map.of(
+                "CONSUL_HTTP_ADDR", "http://127.0.0.1:8500",
+                "CONSUL_HTTP_TOKEN", "secret-token",
+                "CHASSIS_ADVERTISE_ADDRESS", "10.1.2.3",
+                "CHASSIS_ADVERTISE_PORT", "31000"),
+            new Properties());
+
+    ConsulSettings consul = config.consul();
+    assertThat(consul.enabled()).isTrue();
+    assertThat(consul.token()).isEqualTo("secret-token");
+    assertThat(consul.registration().advertiseAddress()).isEqualTo("10.1.2.3");
+    assertThat(consul.registration().advertisePort()).isEqualTo(31000);
+    ServiceInstance instance = ConsulServiceRegistry.instanceFor(config, 50051);
+    assertThat(instance.address()).isEqualTo("10.1.2.3");
+    assertThat(instance.port()).isEqualTo(31000);
+    assertThat(instance.id()).isEqualTo(config.serviceName() + "-10.1.2.3-31000");
+    assertThat(instance.tags()).containsExactly("grpc");
+    assertThat(instance.meta()).containsEntry("zone", "z1").containsEntry("version", "1.2.3");
+  }
+
+  @Test
+  void consul_invalidValues_areRejectedNamingTheKey() {
+    assertThatThrownBy(() -> ChassisConfig.of("chassis.discovery.consul.check.mode = http"))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.discovery.consul.check.mode")
+        .hasMessageContaining("grpc or ttl");
+    assertThatThrownBy(
+            () ->
+                ChassisConfig.of(
+                    "chassis.discovery.consul.registration.advertise-address = \"0.0.0.0\""))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("advertise-address")
+        .hasMessageContaining("not a wildcard");
+    assertThatThrownBy(() -> ChassisConfig.of("chassis.discovery.consul.check.ttl = 100ms"))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.discovery.consul.check.ttl");
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.chassis.client;
 
 import dev.chassis.ChassisConfig;
 import dev.chassis.ChassisConfigException;
+import dev.chassis.discovery.consul.ConsulNameResolverProvider;
 import dev.chassis.errors.ErrorInterceptors;
 import dev.chassis.observability.metrics.ChassisMetrics;
 import dev.chassis.observability.metrics.GrpcMetrics;
@@ -13,7 +14,6 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.NameResolverRegistry;
 import io.grpc.TlsChannelCredentials;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.OpenTelemetry;
@@ -38,8 +38,8 @@ import org.jspecify.annotations.Nullable;
  * UserServiceGrpc.UserServiceBlockingStub users = UserServiceGrpc.newBlockingStub(channel);
  * }</pre>
  *
- * <p>Targets: {@code static:///host:port,host:port}, {@code dns:///host:port}, plain {@code
- * host:port}, and {@code consul:///name} once the Consul resolver is on the class path. The caller
+ * <p>Targets: {@code consul:///name} (the default when Consul is configured), {@code
+ * static:///host:port,host:port}, {@code dns:///host:port}, plain {@code host:port}. The caller
  * owns the channel and shuts it down. Not thread-safe; build once.
  */
 public final class ChassisChannelBuilder {
@@ -109,7 +109,7 @@ public final class ChassisChannelBuilder {
 
   /**
    * The target the channel will use: the explicit or configured one, else {@code consul:///name}
-   * when Consul is configured and its resolver is present.
+   * when Consul is configured.
    *
    * @throws ChassisConfigException when there is none
    */
@@ -117,9 +117,8 @@ public final class ChassisChannelBuilder {
     if (target != null) {
       return target;
     }
-    if (config.consulAddress().isPresent()
-        && NameResolverRegistry.getDefaultRegistry().getProviderForScheme("consul") != null) {
-      return "consul:///" + serviceName;
+    if (config.consul().enabled()) {
+      return ConsulNameResolverProvider.SCHEME + ":///" + serviceName;
     }
     String key = "chassis.clients." + serviceName + ".target";
     throw new ChassisConfigException(
@@ -135,7 +134,11 @@ public final class ChassisChannelBuilder {
 
   /** Builds the channel. It connects lazily, on the first call. */
   public ManagedChannel build() {
-    ManagedChannelBuilder<?> builder = Grpc.newChannelBuilder(resolvedTarget(), credentials());
+    String resolved = resolvedTarget();
+    ManagedChannelBuilder<?> builder = Grpc.newChannelBuilder(resolved, credentials());
+    if (resolved.startsWith(ConsulNameResolverProvider.SCHEME + ":")) {
+      builder.setNameResolverArg(ConsulNameResolverProvider.SETTINGS, config.consul());
+    }
     builder
         .defaultServiceConfig(serviceConfig())
         // Our config is the source of truth; a DNS TXT service config must not replace it.

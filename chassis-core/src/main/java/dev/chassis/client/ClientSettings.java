@@ -19,6 +19,8 @@ import org.jspecify.annotations.Nullable;
 record ClientSettings(
     @Nullable String target,
     String loadBalancingPolicy,
+    @Nullable String healthCheckServiceName,
+    @Nullable OutlierDetection outlierDetection,
     Duration timeout,
     boolean waitForReady,
     Duration keepAliveTime,
@@ -35,6 +37,16 @@ record ClientSettings(
       java.util.Set.of("timeout", "wait-for-ready", "retry", "hedging");
 
   record RetryThrottling(int maxTokens, double tokenRatio) {}
+
+  /** grpc's outlier_detection_experimental with failure-percentage ejection. */
+  record OutlierDetection(
+      Duration interval,
+      Duration baseEjectionTime,
+      Duration maxEjectionTime,
+      int maxEjectionPercent,
+      int failurePercentageThreshold,
+      int minimumHosts,
+      int requestVolume) {}
 
   record Hedging(int maxAttempts, Duration hedgingDelay, List<Status.Code> nonFatalStatusCodes) {}
 
@@ -77,6 +89,8 @@ record ClientSettings(
     return new ClientSettings(
         reader.optionalString("target"),
         policy,
+        reader.bool("health-check-enabled") ? reader.string("health-check-service-name") : null,
+        outlierDetection(reader.at("outlier-detection")),
         reader.duration("timeout", true),
         reader.bool("wait-for-ready"),
         reader.duration("keepalive-time", false),
@@ -122,6 +136,26 @@ record ClientSettings(
       }
     }
     return java.util.Collections.unmodifiableMap(methods);
+  }
+
+  private static @Nullable OutlierDetection outlierDetection(ConfigReader outlier) {
+    if (!outlier.bool("enabled")) {
+      return null;
+    }
+    Duration base = outlier.duration("base-ejection-time", false);
+    Duration max = outlier.duration("max-ejection-time", false);
+    if (max.compareTo(base) < 0) {
+      throw outlier.invalid(
+          "max-ejection-time", "at least base-ejection-time (" + base + ")", null);
+    }
+    return new OutlierDetection(
+        outlier.duration("interval", false),
+        base,
+        max,
+        outlier.integer("max-ejection-percent", 0, 100),
+        outlier.integer("failure-percentage-threshold", 0, 100),
+        outlier.integer("minimum-hosts", 1, 100_000),
+        outlier.integer("request-volume", 1, 10_000_000));
   }
 
   private static CircuitBreakerSettings circuitBreaker(ConfigReader breaker) {

@@ -18,7 +18,12 @@ final class ServiceConfigs {
 
   static Map<String, Object> from(ClientSettings settings) {
     Map<String, Object> config = new LinkedHashMap<>();
-    config.put("loadBalancingConfig", List.of(Map.of(settings.loadBalancingPolicy(), Map.of())));
+    config.put("loadBalancingConfig", List.of(loadBalancing(settings)));
+    if (settings.healthCheckServiceName() != null) {
+      // Client-side health checking (gRFC A17): grpc-services' round_robin watches each backend's
+      // grpc.health.v1 status and skips it while it is not SERVING. pick_first ignores it.
+      config.put("healthCheckConfig", Map.of("serviceName", settings.healthCheckServiceName()));
+    }
     ClientSettings.RetryThrottling throttling = settings.retryThrottling();
     if (throttling != null) {
       config.put(
@@ -49,6 +54,29 @@ final class ServiceConfigs {
     }
     config.put("methodConfig", methodConfigs);
     return config;
+  }
+
+  private static Map<String, Object> loadBalancing(ClientSettings settings) {
+    Map<String, Object> policy = Map.of(settings.loadBalancingPolicy(), Map.of());
+    ClientSettings.OutlierDetection outlier = settings.outlierDetection();
+    if (outlier == null) {
+      return policy;
+    }
+    // gRFC A50, in grpc-util (no xDS needed); the configured policy becomes its child.
+    Map<String, Object> config = new LinkedHashMap<>();
+    config.put("interval", seconds(outlier.interval()));
+    config.put("baseEjectionTime", seconds(outlier.baseEjectionTime()));
+    config.put("maxEjectionTime", seconds(outlier.maxEjectionTime()));
+    config.put("maxEjectionPercent", (double) outlier.maxEjectionPercent());
+    config.put(
+        "failurePercentageEjection",
+        Map.of(
+            "threshold", (double) outlier.failurePercentageThreshold(),
+            "enforcementPercentage", 100.0,
+            "minimumHosts", (double) outlier.minimumHosts(),
+            "requestVolume", (double) outlier.requestVolume()));
+    config.put("childPolicy", List.of(policy));
+    return Map.of("outlier_detection_experimental", config);
   }
 
   private static Map<String, Object> methodConfig(

@@ -1,6 +1,8 @@
 /**
- * Service discovery: name resolvers Chassis registers with grpc-java ({@code static:} in {@link
- * dev.chassis.discovery.fixed}; Consul comes with the discovery work).
+ * Service discovery: the {@link dev.chassis.discovery.ServiceRegistry} SPI a server registers
+ * through, Consul registration and the {@code consul:} resolver in {@link
+ * dev.chassis.discovery.consul}, and the {@code static:} resolver in {@link
+ * dev.chassis.discovery.fixed}.
  */
 @NullMarked
 package dev.chassis.discovery;

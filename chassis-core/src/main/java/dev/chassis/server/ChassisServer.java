@@ -1,6 +1,9 @@
 package dev.chassis.server;
 
 import dev.chassis.ChassisConfig;
+import dev.chassis.discovery.ServiceRegistry;
+import dev.chassis.discovery.consul.ConsulServiceRegistry;
+import dev.chassis.discovery.consul.ConsulSettings;
 import dev.chassis.errors.ErrorInterceptors;
 import dev.chassis.health.ReadinessCheck;
 import dev.chassis.internal.health.ReadinessMonitor;
@@ -64,10 +67,10 @@ import org.slf4j.LoggerFactory;
  * handler.
  *
  * <p><b>Drain</b> ({@link #close()} or SIGTERM): readiness turns 503 and every health status
- * NOT_SERVING; {@link LifecycleListener#onDraining} runs (registry deregistration); new calls are
- * still served for {@code chassis.shutdown.drain-delay}; then the port stops accepting and
- * in-flight calls get until {@code chassis.shutdown.grace} (counted from the start of the drain) to
- * finish; what remains is cancelled. On SIGTERM the process then exits with status 0.
+ * NOT_SERVING; the instance is deregistered (Consul), then {@link LifecycleListener#onDraining}
+ * runs; new calls are still served for {@code chassis.shutdown.drain-delay}; then the port stops
+ * accepting and in-flight calls get until {@code chassis.shutdown.grace} (counted from the start of
+ * the drain) to finish; what remains is cancelled. On SIGTERM the process then exits with status 0.
  *
  * <p>Thread-safe. {@link #close()} is idempotent and blocks until the server stopped.
  */
@@ -85,6 +88,7 @@ public final class ChassisServer implements AutoCloseable {
   private final DrainableCalls healthCalls;
   private final @Nullable ExecutorService ownedExecutor;
   private final List<LifecycleListener> listeners;
+  private final @Nullable ServiceRegistry registry;
   private final boolean handleProcessSignals;
   private final AtomicBoolean draining = new AtomicBoolean();
   private final CountDownLatch terminated = new CountDownLatch(1);
@@ -101,6 +105,7 @@ public final class ChassisServer implements AutoCloseable {
     this.healthCalls = started.healthCalls;
     this.ownedExecutor = started.ownedExecutor;
     this.listeners = List.copyOf(builder.listeners);
+    this.registry = started.registry;
     this.handleProcessSignals = builder.inProcessName == null;
     this.shutdownHook =
         handleProcessSignals
@@ -172,6 +177,9 @@ public final class ChassisServer implements AutoCloseable {
     Duration grace = config.shutdown().grace();
     logger.info("draining {}: health NOT_SERVING, grace {}", config.serviceName(), grace);
     readiness.drain();
+    if (registry != null) {
+      registry.deregister();
+    }
     for (LifecycleListener listener : listeners) {
       notify(listener, "onDraining", () -> listener.onDraining(this));
     }
@@ -207,6 +215,9 @@ public final class ChassisServer implements AutoCloseable {
       admin.close();
     }
     readiness.close();
+    if (registry != null) {
+      closeQuietly(registry);
+    }
     stopExecutor(ownedExecutor);
     closeQuietly(systemMetrics);
     for (ServerInterceptor interceptor : chain) {
@@ -344,7 +355,8 @@ public final class ChassisServer implements AutoCloseable {
       AutoCloseable systemMetrics,
       List<ServerInterceptor> chain,
       DrainableCalls healthCalls,
-      @Nullable ExecutorService ownedExecutor) {}
+      @Nullable ExecutorService ownedExecutor,
+      @Nullable ServiceRegistry registry) {}
 
   /** Builds and starts a {@link ChassisServer}. Not thread-safe; use once. */
   public static final class Builder {
@@ -357,6 +369,7 @@ public final class ChassisServer implements AutoCloseable {
     private @Nullable PrometheusMeterRegistry meterRegistry;
     private @Nullable OpenTelemetry openTelemetry;
     private @Nullable String inProcessName;
+    private @Nullable ServiceRegistry serviceRegistry;
 
     private Builder(ChassisConfig config) {
       this.config = config;
@@ -394,6 +407,16 @@ public final class ChassisServer implements AutoCloseable {
       if (readinessChecks.putIfAbsent(name, check) != null) {
         throw new IllegalArgumentException("name: " + name + " (expected: a unique check name)");
       }
+      return this;
+    }
+
+    /**
+     * Registers the server in {@code registry} instead of the default: Consul when {@code
+     * chassis.discovery.consul.address} is set and {@code registration.enabled}, else none. The
+     * server takes ownership and closes it when it stops.
+     */
+    public Builder serviceRegistry(ServiceRegistry registry) {
+      this.serviceRegistry = registry;
       return this;
     }
 
@@ -477,7 +500,9 @@ public final class ChassisServer implements AutoCloseable {
       Server server = null;
       AdminHttpServer admin = null;
       List<ServerInterceptor> chain = List.of();
+      ServiceRegistry serviceRegistry = null;
       try {
+        serviceRegistry = this.serviceRegistry != null ? this.serviceRegistry : defaultRegistry();
         DrainableCalls healthCalls = new DrainableCalls();
         chain = chain(registry, tracing);
         server = build(health, healthCalls, executor != null ? executor : ownedExecutor, chain);
@@ -488,6 +513,12 @@ public final class ChassisServer implements AutoCloseable {
                   config.admin().host(), config.admin().port(), registry, readiness::snapshot);
         }
         readiness.start();
+        if (serviceRegistry != null) {
+          // After the first readiness round, so a GRPC check that comes at once sees the truth.
+          serviceRegistry.register(
+              ConsulServiceRegistry.instanceFor(config, server.getPort()),
+              () -> readiness.snapshot().ready());
+        }
         ChassisServer started =
             new ChassisServer(
                 this,
@@ -499,7 +530,8 @@ public final class ChassisServer implements AutoCloseable {
                     systemMetrics,
                     chain,
                     healthCalls,
-                    ownedExecutor));
+                    ownedExecutor,
+                    serviceRegistry));
         started.installShutdownHandling();
         logger.info(
             "started {}: gRPC on {}, admin {}, services {}",
@@ -521,6 +553,9 @@ public final class ChassisServer implements AutoCloseable {
           server.shutdownNow();
         }
         readiness.close();
+        if (serviceRegistry != null) {
+          closeQuietly(serviceRegistry);
+        }
         stopExecutor(ownedExecutor);
         closeQuietly(systemMetrics);
         for (ServerInterceptor interceptor : chain) {
@@ -530,6 +565,14 @@ public final class ChassisServer implements AutoCloseable {
         }
         throw e;
       }
+    }
+
+    private @Nullable ServiceRegistry defaultRegistry() {
+      ConsulSettings consul = config.consul();
+      if (inProcessName != null || !consul.enabled() || !consul.registration().enabled()) {
+        return null;
+      }
+      return ConsulServiceRegistry.create(consul);
     }
 
     private String tlsMode() {
