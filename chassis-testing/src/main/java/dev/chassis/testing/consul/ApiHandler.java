@@ -483,8 +483,7 @@ final class ApiHandler implements HttpHandler {
   private static void rejectFilter(QueryParams query) throws ConsulAgent.ApiError {
     if (!query.first("filter").isEmpty()) {
       throw new ConsulAgent.ApiError(
-          400,
-          "Failed to create boolean expression evaluator: ?filter is not supported by the Consul double");
+          400, "?filter expressions are not supported by the Consul double");
     }
   }
 

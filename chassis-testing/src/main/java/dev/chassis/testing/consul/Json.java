@@ -3,6 +3,7 @@ package dev.chassis.testing.consul;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import java.io.UncheckedIOException;
@@ -15,10 +16,14 @@ final class Json {
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final ObjectWriter COMPACT = MAPPER.writer();
-  // Consul's ?pretty indents with four spaces and ends with a newline.
+  // Consul's ?pretty is Go's MarshalIndent with four spaces: "Key": value, {} and [] when empty.
   private static final ObjectWriter PRETTY =
       MAPPER.writer(
-          new DefaultPrettyPrinter()
+          new DefaultPrettyPrinter(
+                  Separators.createDefaultInstance()
+                      .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+                      .withObjectEmptySeparator("")
+                      .withArrayEmptySeparator(""))
               .withObjectIndenter(new DefaultIndenter("    ", "\n"))
               .withArrayIndenter(new DefaultIndenter("    ", "\n")));
 
