@@ -402,7 +402,8 @@ public final class ConsulDouble implements AutoCloseable {
 
     /**
      * Whether gRPC checks are run for real against their target (default {@code true}); when {@code
-     * false} they keep their registered status until {@link #setCheckStatus} changes it.
+     * false} they keep their registered status until {@link ConsulDouble#setCheckStatus} changes
+     * it.
      */
     public Builder grpcChecks(boolean probe) {
       this.grpcChecks = probe;
