@@ -415,10 +415,19 @@ public final class ChassisConfig {
     } catch (IllegalArgumentException e) {
       throw check.invalid("mode", "grpc or ttl", e);
     }
+    Duration watchWait = consul.duration("watch-wait", false);
+    if (watchWait.toMillis() % 1000 != 0
+        || watchWait.compareTo(Duration.ofSeconds(1)) < 0
+        || watchWait.compareTo(Duration.ofMinutes(10)) > 0) {
+      // Consul takes whole seconds here and caps waits at 10 minutes.
+      throw consul.invalid("watch-wait", "whole seconds from 1s to 10m", null);
+    }
     Duration ttl = check.duration("ttl", false);
     if (ttl.compareTo(Duration.ofSeconds(1)) < 0) {
       throw check.invalid("ttl", "at least 1s", null);
     }
+    requireNotBelow(registration, "max-backoff", "initial-backoff");
+    requireNotBelow(consul, "error-max-backoff", "error-initial-backoff");
     return new ConsulSettings(
         consulAddress(chassis),
         token == null || token.isBlank() ? null : token,
@@ -439,11 +448,19 @@ public final class ChassisConfig {
             checkMode,
             check.duration("interval", false),
             check.duration("timeout", false),
+            check.bool("tls-skip-verify"),
             ttl,
             check.duration("deregister-critical-after", false)),
-        consul.duration("watch-wait", false),
+        watchWait,
         consul.duration("error-initial-backoff", false),
         consul.duration("error-max-backoff", false));
+  }
+
+  private static void requireNotBelow(ConfigReader reader, String max, String min) {
+    Duration minimum = reader.duration(min, false);
+    if (reader.duration(max, false).compareTo(minimum) < 0) {
+      throw reader.invalid(max, "at least " + min + " (" + minimum + ")", null);
+    }
   }
 
   private static @Nullable URI consulAddress(ConfigReader chassis) {

@@ -219,6 +219,20 @@ class ChassisConfigTest {
     assertThatThrownBy(() -> ChassisConfig.of("chassis.discovery.consul.check.ttl = 100ms"))
         .isInstanceOf(ChassisConfigException.class)
         .hasMessageContaining("chassis.discovery.consul.check.ttl");
+    assertThatThrownBy(() -> ChassisConfig.of("chassis.discovery.consul.watch-wait = 2500ms"))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.discovery.consul.watch-wait")
+        .hasMessageContaining("whole seconds from 1s to 10m");
+    assertThatThrownBy(() -> ChassisConfig.of("chassis.discovery.consul.watch-wait = 11m"))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.discovery.consul.watch-wait");
+    assertThatThrownBy(
+            () ->
+                ChassisConfig.of(
+                    "chassis.discovery.consul.registration { initial-backoff = 5s, max-backoff = 1s }"))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.discovery.consul.registration.max-backoff")
+        .hasMessageContaining("at least initial-backoff");
   }
 
   @Test

@@ -178,7 +178,11 @@ public final class ChassisServer implements AutoCloseable {
     logger.info("draining {}: health NOT_SERVING, grace {}", config.serviceName(), grace);
     readiness.drain();
     if (registry != null) {
-      registry.deregister();
+      try {
+        registry.deregister();
+      } catch (RuntimeException e) {
+        logger.error("service registry {} failed to deregister", registry, e);
+      }
     }
     for (LifecycleListener listener : listeners) {
       notify(listener, "onDraining", () -> listener.onDraining(this));

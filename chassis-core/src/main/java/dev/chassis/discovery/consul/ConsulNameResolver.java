@@ -11,11 +11,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.kiwiproject.consul.Consul;
@@ -96,7 +94,8 @@ final class ConsulNameResolver extends NameResolver {
       throw new IllegalStateException("already started");
     }
     this.listener = listener;
-    this.consul = ConsulClients.acquire(agent, token, settings.requestTimeout());
+    // One client per resolver, so shutdown() can cancel its long poll (destroy cancels calls).
+    this.consul = ConsulClients.create(agent, token, settings.requestTimeout());
     query();
   }
 
@@ -121,8 +120,7 @@ final class ConsulNameResolver extends NameResolver {
       nextQuery = null;
     }
     if (consul != null) {
-      // The last user's release destroys the client, which cancels a pending long poll.
-      ConsulClients.release(consul);
+      consul.destroy(); // cancels the pending long poll and stops the client's threads
       consul = null;
     }
   }
@@ -142,26 +140,36 @@ final class ConsulNameResolver extends NameResolver {
     if (index > 0) {
       options.wait(settings.watchWait().toSeconds() + "s").index(BigInteger.valueOf(index));
     }
-    client
-        .healthClient()
-        .getHealthyServiceInstances(
-            serviceName,
-            options.build(),
-            new ConsulResponseCallback<>() {
-              @Override
-              public void onComplete(ConsulResponse<List<ServiceHealth>> response) {
-                // On consul-client's thread: turn entries into addresses here, where a host name
-                // lookup may block, then hand them to grpc's context.
-                List<InetSocketAddress> addresses = addresses(response.getResponse());
-                long responseIndex = indexOf(response);
-                syncContext.execute(() -> onResponse(addresses, responseIndex));
-              }
+    try {
+      client
+          .healthClient()
+          .getHealthyServiceInstances(
+              serviceName,
+              options.build(),
+              new ConsulResponseCallback<>() {
+                @Override
+                public void onComplete(ConsulResponse<List<ServiceHealth>> response) {
+                  // On consul-client's thread: turn entries into addresses here, where a host
+                  // name lookup may block, then hand them to grpc's context. Nothing may escape:
+                  // Retrofit would only print it, and the watch would never run again.
+                  try {
+                    List<InetSocketAddress> addresses = addresses(response.getResponse());
+                    long responseIndex = indexOf(response);
+                    syncContext.execute(() -> onResponse(addresses, responseIndex));
+                  } catch (RuntimeException e) {
+                    syncContext.execute(() -> onError(e));
+                  }
+                }
 
-              @Override
-              public void onFailure(Throwable error) {
-                syncContext.execute(() -> onError(error));
-              }
-            });
+                @Override
+                public void onFailure(Throwable error) {
+                  syncContext.execute(() -> onError(error));
+                }
+              });
+    } catch (RuntimeException e) {
+      // Thrown in grpc's context, it would put the whole channel in panic mode.
+      onError(e);
+    }
   }
 
   private void onResponse(List<InetSocketAddress> addresses, long responseIndex) {
@@ -249,11 +257,10 @@ final class ConsulNameResolver extends NameResolver {
 
   /** Doubles per consecutive error up to the maximum; jitter in [50%, 100%]. */
   private long backoffNanos() {
-    Duration initial = settings.errorInitialBackoff();
-    Duration max = settings.errorMaxBackoff();
-    int exponent = Math.min(consecutiveErrors - 1, 20);
-    long ceiling = Math.min(max.toNanos(), initial.toNanos() << exponent);
-    return ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
+    return Backoff.jittered(
+        Backoff.ceiling(
+                settings.errorInitialBackoff(), settings.errorMaxBackoff(), consecutiveErrors)
+            .toNanos());
   }
 
   private String describe() {

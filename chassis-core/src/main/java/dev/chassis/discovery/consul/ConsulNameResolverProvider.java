@@ -39,6 +39,7 @@ public final class ConsulNameResolverProvider extends NameResolverProvider {
       NameResolver.Args.Key.create("chassis.consul.settings");
 
   private static final URI CONSUL_DEFAULT = URI.create("http://127.0.0.1:8500");
+  private static volatile @Nullable ConsulSettings processSettings;
 
   /** For {@link java.util.ServiceLoader}. */
   public ConsulNameResolverProvider() {}
@@ -98,7 +99,7 @@ public final class ConsulNameResolverProvider extends NameResolverProvider {
     }
     ConsulSettings settings = args.getArg(SETTINGS);
     if (settings == null) {
-      settings = ChassisConfig.load().consul();
+      settings = processSettings();
     }
     URI agent;
     if (targetUri.getAuthority() != null && !targetUri.getAuthority().isEmpty()) {
@@ -108,6 +109,21 @@ public final class ConsulNameResolverProvider extends NameResolverProvider {
     }
     return new ConsulNameResolver(
         serviceName, tags, datacenter, agent, settings.token(), settings, args);
+  }
+
+  /** The process configuration's, loaded once: grpc calls us inside its synchronization context. */
+  private static ConsulSettings processSettings() {
+    ConsulSettings settings = processSettings;
+    if (settings == null) {
+      synchronized (ConsulNameResolverProvider.class) {
+        settings = processSettings;
+        if (settings == null) {
+          settings = ChassisConfig.load().consul();
+          processSettings = settings;
+        }
+      }
+    }
+    return settings;
   }
 
   private static String decode(String text) {

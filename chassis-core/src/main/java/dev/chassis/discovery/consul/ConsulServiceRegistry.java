@@ -13,11 +13,14 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.kiwiproject.consul.AgentClient;
@@ -167,84 +170,128 @@ public final class ConsulServiceRegistry implements ServiceRegistry {
     ConsulSettings.Registration config = settings.registration();
     if (config.failFast()) {
       registerOrFail(config.failFastTimeout());
-    } else if (!attempt()) {
-      scheduleRetry();
+    } else {
+      // Never on the caller's thread: a blackholed agent must not hold up the server's start.
+      scheduler.execute(guarded("registration", this::attemptOrRetry));
     }
+    long verify = config.verifyInterval().toMillis();
+    schedulePeriodic("verification", this::verify, verify);
+    if (settings.check().mode() == ConsulSettings.CheckMode.TTL) {
+      schedulePeriodic(
+          "TTL heartbeat", this::heartbeat, Math.max(1, settings.check().ttl().toMillis() / 3));
+    }
+  }
+
+  private void schedulePeriodic(String what, Runnable task, long periodMillis) {
     synchronized (lock) {
-      long verify = config.verifyInterval().toMillis();
-      periodic.add(
-          scheduler.scheduleWithFixedDelay(this::verify, verify, verify, TimeUnit.MILLISECONDS));
-      if (settings.check().mode() == ConsulSettings.CheckMode.TTL) {
-        long beat = Math.max(1, settings.check().ttl().toMillis() / 3);
+      if (!stopped) {
         periodic.add(
-            scheduler.scheduleWithFixedDelay(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS));
+            scheduler.scheduleWithFixedDelay(
+                guarded(what, task), periodMillis, periodMillis, TimeUnit.MILLISECONDS));
       }
     }
   }
 
+  /** A task that logs what it throws instead of silently ending its schedule. */
+  private static Runnable guarded(String what, Runnable task) {
+    return () -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        logger.error("Consul {} failed unexpectedly", what, e);
+      }
+    };
+  }
+
   private void registerOrFail(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (!attempt()) {
-      long delay = Math.min(backoffMillis(), TimeUnit.NANOSECONDS.toMillis(deadline - nanoTime()));
-      if (delay <= 0) {
-        deregister();
-        throw new IllegalStateException(
-            "could not register in Consul at "
-                + address
-                + " within "
-                + timeout
-                + " (chassis.discovery.consul.registration.fail-fast is on)");
-      }
+    while (true) {
+      long remaining = deadline - System.nanoTime();
+      Future<Boolean> attempt = scheduler.submit(this::attempt);
       try {
+        if (attempt.get(Math.max(remaining, 1), TimeUnit.NANOSECONDS)) {
+          return;
+        }
+        long delay =
+            Math.min(backoffMillis(), TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+        if (delay <= 0) {
+          break;
+        }
         Thread.sleep(delay);
+      } catch (TimeoutException e) {
+        attempt.cancel(true);
+        break;
+      } catch (ExecutionException e) {
+        throw new IllegalStateException("registering in Consul failed unexpectedly", e.getCause());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         deregister();
         throw new IllegalStateException("interrupted while registering in Consul", e);
       }
     }
+    deregister();
+    throw new IllegalStateException(
+        "could not register in Consul at "
+            + address
+            + " within "
+            + timeout
+            + " (chassis.discovery.consul.registration.fail-fast is on)");
   }
 
-  private static long nanoTime() {
-    return System.nanoTime();
+  private void attemptOrRetry() {
+    if (!attempt()) {
+      scheduleRetry();
+    }
   }
 
-  /** One registration attempt; on success in TTL mode the first heartbeat follows at once. */
+  /**
+   * One registration attempt, on the scheduler thread like every other Consul call, so attempts,
+   * heartbeats and the final deregistration never overlap. On success in TTL mode the first
+   * heartbeat is queued at once.
+   */
   private boolean attempt() {
+    Registration current;
     synchronized (lock) {
-      Registration current = registration;
+      current = registration;
       if (stopped || current == null) {
         return false;
       }
       attempted = true;
-      try {
-        consul.agentClient().register(current);
-      } catch (ConsulException e) {
-        failures++;
-        logger.warn(
-            "registering {} in Consul at {} failed (attempt {}); retrying in the background: {}",
-            current.getId(),
-            address,
-            failures,
-            e.getMessage());
-        return false;
+    }
+    try {
+      consul.agentClient().register(current);
+    } catch (ConsulException e) {
+      int failed;
+      synchronized (lock) {
+        failed = ++failures;
       }
-      if (failures > 0) {
-        logger.info("registered {} in Consul after {} failed attempts", current.getId(), failures);
-      } else {
-        logger.info(
-            "registered {} in Consul at {}: {}:{} with a {} check",
-            current.getId(),
-            address,
-            current.getAddress().orElse(""),
-            current.getPort().orElse(0),
-            settings.check().mode() == ConsulSettings.CheckMode.GRPC ? "GRPC" : "TTL");
-      }
+      logger.warn(
+          "registering {} in Consul at {} failed (attempt {}); retrying in the background: {}",
+          current.getId(),
+          address,
+          failed,
+          e.getMessage());
+      return false;
+    }
+    int failed;
+    synchronized (lock) {
+      failed = failures;
       failures = 0;
       registered = true;
     }
+    if (failed > 0) {
+      logger.info("registered {} in Consul after {} failed attempts", current.getId(), failed);
+    } else {
+      logger.info(
+          "registered {} in Consul at {}: {}:{} with a {} check",
+          current.getId(),
+          address,
+          current.getAddress().orElse(""),
+          current.getPort().orElse(0),
+          settings.check().mode() == ConsulSettings.CheckMode.GRPC ? "GRPC" : "TTL");
+    }
     if (settings.check().mode() == ConsulSettings.CheckMode.TTL) {
-      heartbeat();
+      scheduler.execute(guarded("TTL heartbeat", this::heartbeat));
     }
     return true;
   }
@@ -256,29 +303,28 @@ public final class ConsulServiceRegistry implements ServiceRegistry {
       }
       retry =
           scheduler.schedule(
-              () -> {
-                if (!attempt()) {
-                  synchronized (lock) {
-                    retry = null;
-                  }
-                  scheduleRetry();
-                }
-              },
+              guarded("registration retry", this::attemptOrRetryAfterRetry),
               backoffMillis(),
               TimeUnit.MILLISECONDS);
     }
   }
 
+  private void attemptOrRetryAfterRetry() {
+    synchronized (lock) {
+      retry = null;
+    }
+    attemptOrRetry();
+  }
+
   /** Exponential in the number of failures, capped, with jitter in [50%, 100%]. */
   private long backoffMillis() {
     ConsulSettings.Registration config = settings.registration();
-    int exponent;
+    int failed;
     synchronized (lock) {
-      exponent = Math.min(Math.max(failures - 1, 0), 20);
+      failed = failures;
     }
-    long ceiling =
-        Math.min(config.maxBackoff().toMillis(), config.initialBackoff().toMillis() << exponent);
-    return ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
+    long ceiling = Backoff.ceiling(config.initialBackoff(), config.maxBackoff(), failed).toMillis();
+    return Backoff.jittered(ceiling);
   }
 
   /** Re-registers when the agent no longer knows the instance (it restarted without state). */
@@ -307,9 +353,7 @@ public final class ConsulServiceRegistry implements ServiceRegistry {
     synchronized (lock) {
       registered = false;
     }
-    if (!attempt()) {
-      scheduleRetry();
-    }
+    attemptOrRetry();
   }
 
   /** TTL mode: tells Consul whether the server is SERVING. */
@@ -343,6 +387,12 @@ public final class ConsulServiceRegistry implements ServiceRegistry {
     return e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
   }
 
+  /**
+   * Stops retries, verification and heartbeats, and removes the instance from the agent. Waits at
+   * most {@code request-timeout} (plus a registration attempt already on the wire, which it must
+   * not overtake); a deregistration that fails or takes longer is logged and Consul's check removes
+   * the instance instead.
+   */
   @Override
   public void deregister() {
     String id;
@@ -360,6 +410,31 @@ public final class ConsulServiceRegistry implements ServiceRegistry {
       }
       id = registration.getId();
     }
+    Future<?> deregistration;
+    try {
+      deregistration = scheduler.submit(() -> deregisterNow(id));
+    } catch (RejectedExecutionException e) {
+      logger.warn("cannot deregister {} from Consul: the registry is closed", id);
+      return;
+    }
+    try {
+      deregistration.get(settings.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      logger.warn(
+          "deregistering {} from Consul at {} takes longer than {}; going on with the drain,"
+              + " Consul's check will remove it",
+          id,
+          address,
+          settings.requestTimeout());
+    } catch (ExecutionException e) {
+      logger.error("deregistering {} from Consul failed unexpectedly", id, e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      logger.warn("interrupted while deregistering {} from Consul", id);
+    }
+  }
+
+  private void deregisterNow(String id) {
     try {
       consul.agentClient().deregister(id);
       logger.info("deregistered {} from Consul at {}", id, address);
@@ -400,6 +475,9 @@ public final class ConsulServiceRegistry implements ServiceRegistry {
           .grpcUseTls(instance.tls())
           .interval(goDuration(check.interval()))
           .timeout(goDuration(check.timeout()));
+      if (instance.tls() && check.tlsSkipVerify()) {
+        regCheck.tlsSkipVerify(true);
+      }
     } else {
       regCheck.name("TTL heartbeat").ttl(goDuration(check.ttl()));
     }

@@ -12,10 +12,12 @@ import org.jspecify.annotations.Nullable;
  *
  * @param address the agent, such as {@code http://127.0.0.1:8500}; null: Consul is off
  * @param token ACL token sent with every request; null: none
- * @param requestTimeout timeout of one request; blocking queries get {@code watchWait} on top
+ * @param requestTimeout timeout of one request; blocking queries get {@code watchWait +
+ *     watchWait/16 + 2s} instead
  * @param registration how this server registers itself
  * @param check the health check Consul keeps on the registration
- * @param watchWait longest wait of one blocking query of the {@code consul:} resolver
+ * @param watchWait longest wait of one blocking query of the {@code consul:} resolver (whole
+ *     seconds)
  * @param errorInitialBackoff the resolver's first retry delay after a failed query
  * @param errorMaxBackoff the resolver's longest retry delay
  */
@@ -83,6 +85,8 @@ public record ConsulSettings(
    * @param mode GRPC or TTL
    * @param interval GRPC check period
    * @param timeout GRPC check timeout
+   * @param tlsSkipVerify whether Consul's GRPC check skips verifying the server certificate when
+   *     the port serves TLS
    * @param ttl TTL mode: how long Consul waits for a heartbeat before marking the check critical
    * @param deregisterCriticalAfter Consul removes an instance critical this long
    */
@@ -90,6 +94,7 @@ public record ConsulSettings(
       CheckMode mode,
       Duration interval,
       Duration timeout,
+      boolean tlsSkipVerify,
       Duration ttl,
       Duration deregisterCriticalAfter) {}
 }
