@@ -89,6 +89,7 @@ class ConsulRollingRestartIT {
     // 1. Round robin over all three: each within 10% of a third.
     await().atMost(Duration.ofSeconds(10)).until(() -> load.portsOf(30).size() == 3);
     Map<Integer, Long> spread = load.countOf(3000);
+    logger.info("3000 calls over three instances: {}", spread);
     assertThat(spread).containsOnlyKeys(a.port, b.port, c.port);
     assertThat(spread.values()).allSatisfy(count -> assertThat(count).isBetween(900L, 1100L));
 
@@ -150,6 +151,10 @@ class ConsulRollingRestartIT {
     consul.resumeServing();
     load.stop();
     assertThat(load.failures()).isEmpty();
+    logger.info(
+        "{} calls answered through a SIGKILL, a rolling restart and a Consul outage; {} failed",
+        load.calls(),
+        load.failures().size());
   }
 
   private Set<String> passingIds() {
