@@ -103,8 +103,16 @@ abstract class ConsulDiscoveryContract {
   }
 
   ChassisServer startServer(String overrides, LifecycleListener... listeners) throws IOException {
+    return startServer(overrides, new AtomicBoolean(true), listeners);
+  }
+
+  /** A server whose readiness (and so gRPC health) follows {@code ready}. */
+  ChassisServer startServer(String overrides, AtomicBoolean ready, LifecycleListener... listeners)
+      throws IOException {
     ChassisServer.Builder builder =
-        ChassisServer.newBuilder(config(overrides)).addService(new Echo());
+        ChassisServer.newBuilder(config(overrides))
+            .addService(new Echo())
+            .readinessCheck("flag", ready::get);
     for (LifecycleListener listener : listeners) {
       builder.lifecycleListener(listener);
     }
@@ -214,12 +222,7 @@ abstract class ConsulDiscoveryContract {
   @Test
   void grpcCheck_followsTheServersHealth() throws Exception {
     AtomicBoolean ready = new AtomicBoolean(true);
-    ChassisServer server =
-        ChassisServer.newBuilder(config(""))
-            .addService(new Echo())
-            .readinessCheck("flag", ready::get)
-            .start();
-    servers.add(server);
+    ChassisServer server = startServer("", ready);
     String id = idOf(server);
     await().atMost(Duration.ofSeconds(10)).until(() -> passingIds().contains(id));
 
@@ -234,12 +237,7 @@ abstract class ConsulDiscoveryContract {
   @Test
   void ttlMode_heartbeatsTheServersHealth() throws Exception {
     AtomicBoolean ready = new AtomicBoolean(true);
-    ChassisServer server =
-        ChassisServer.newBuilder(config("chassis.discovery.consul.check.mode = ttl"))
-            .addService(new Echo())
-            .readinessCheck("flag", ready::get)
-            .start();
-    servers.add(server);
+    ChassisServer server = startServer("chassis.discovery.consul.check.mode = ttl", ready);
     String id = idOf(server);
 
     await().atMost(Duration.ofSeconds(10)).until(() -> passingIds().contains(id));
