@@ -214,5 +214,13 @@ out.imported = await step('import', async () => {
     : { kind: r.result ?? 'none' }));
 });
 
+// 10. delete the created user; then it is gone, and deleting again is NOT_FOUND.
+await step('delete', async () => {
+  const deleted = await unary(users, 'DeleteUser', { id: created.id ?? '' });
+  out.deleted = deleted.error ? deleted : { ok: true };
+});
+out.deletedThenGet = await expectError(users, 'GetUser', { id: created.id ?? '' });
+out.deletedTwice = await expectError(users, 'DeleteUser', { id: created.id ?? '' });
+
 for (const client of [health, reflection, users]) client.close();
 process.stdout.write(`${JSON.stringify(out)}\n`, () => process.exit(0));

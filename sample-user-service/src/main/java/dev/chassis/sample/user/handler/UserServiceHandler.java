@@ -6,7 +6,11 @@ import dev.chassis.errors.AlreadyExistsException;
 import dev.chassis.errors.ErrorStatuses;
 import dev.chassis.errors.InvalidArgumentException;
 import dev.chassis.errors.NotFoundException;
+import dev.chassis.errors.ServiceException;
+import dev.chassis.errors.UnavailableException;
 import dev.chassis.sample.user.repository.EmailAlreadyUsedException;
+import dev.chassis.sample.user.repository.RepositoryException;
+import dev.chassis.sample.user.repository.RepositoryUnavailableException;
 import dev.chassis.sample.user.repository.UserRecord;
 import dev.chassis.sample.user.repository.UserRepository;
 import dev.chassis.sample.user.v1.CreateUserRequest;
@@ -16,12 +20,15 @@ import dev.chassis.sample.user.v1.ImportUsersResponse;
 import dev.chassis.sample.user.v1.ListUsersRequest;
 import dev.chassis.sample.user.v1.User;
 import dev.chassis.sample.user.v1.UserServiceGrpc;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -33,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * <p>Handlers in Chassis throw: {@link InvalidArgumentException}, {@link NotFoundException} and
  * {@link AlreadyExistsException} become INVALID_ARGUMENT, NOT_FOUND and ALREADY_EXISTS with rich
  * details, and anything unexpected becomes INTERNAL with a generic message while the full exception
- * goes to the log. No try/catch for the error model is needed here.
+ * goes to the log. No try/catch for the error model is needed here. Repository failures go through
+ * one place ({@code fromRepository}): a database that cannot be reached becomes UNAVAILABLE with a
+ * retry delay, anything else INTERNAL with a short message such as "failed to fetch user".
  *
  * <p>The two streaming methods respect flow control: they only produce while the client can take
  * more ({@code isReady}) and only read the next request once the previous response could be sent
@@ -47,6 +56,9 @@ public final class UserServiceHandler extends UserServiceGrpc.UserServiceImplBas
 
   /** Longest accepted email (RFC 5321's path limit). */
   static final int MAX_EMAIL_LENGTH = 254;
+
+  /** What clients are told to wait before retrying while the database is unavailable. */
+  static final Duration DATABASE_RETRY_DELAY = Duration.ofSeconds(1);
 
   /** Users fetched from the repository per batch while streaming. */
   static final int LIST_BATCH_SIZE = 100;
@@ -64,7 +76,8 @@ public final class UserServiceHandler extends UserServiceGrpc.UserServiceImplBas
   public void getUser(GetUserRequest request, StreamObserver<User> response) {
     UUID id = parseId("id", request.getId());
     UserRecord user =
-        repository.find(id).orElseThrow(() -> new NotFoundException("user", request.getId()));
+        fromRepository("failed to fetch user", () -> repository.find(id))
+            .orElseThrow(() -> new NotFoundException("user", request.getId()));
     response.onNext(toProto(user));
     response.onCompleted();
   }
@@ -78,7 +91,7 @@ public final class UserServiceHandler extends UserServiceGrpc.UserServiceImplBas
   @Override
   public void deleteUser(DeleteUserRequest request, StreamObserver<Empty> response) {
     UUID id = parseId("id", request.getId());
-    if (!repository.delete(id)) {
+    if (!fromRepository("failed to delete user", () -> repository.delete(id))) {
       throw new NotFoundException("user", request.getId());
     }
     response.onNext(Empty.getDefaultInstance());
@@ -167,10 +180,29 @@ public final class UserServiceHandler extends UserServiceGrpc.UserServiceImplBas
     }
     errors.throwIfAny();
     try {
-      return toProto(repository.create(name, email));
+      return toProto(fromRepository("failed to create user", () -> repository.create(name, email)));
     } catch (EmailAlreadyUsedException e) {
       throw new AlreadyExistsException(
           "user", email, "a user with email " + email + " already exists");
+    }
+  }
+
+  /**
+   * Runs a repository operation, turning its failures into the service's errors: a database that
+   * cannot be reached into UNAVAILABLE (the client may retry), anything else into INTERNAL with
+   * {@code failure} as the message. The SQL and the driver's text go to the log, never to the
+   * client.
+   */
+  private static <T> T fromRepository(String failure, Supplier<T> operation) {
+    try {
+      return operation.get();
+    } catch (RepositoryUnavailableException e) {
+      logger.warn("{}: the user database is unavailable: {}", failure, e.getMessage());
+      throw new UnavailableException(
+          "the user database is unavailable; retry later", DATABASE_RETRY_DELAY, e);
+    } catch (RepositoryException e) {
+      logger.error("{}", failure, e);
+      throw ServiceException.newBuilder(Status.Code.INTERNAL, failure).cause(e).build();
     }
   }
 
@@ -242,7 +274,9 @@ public final class UserServiceHandler extends UserServiceGrpc.UserServiceImplBas
         return false;
       }
       int batch = (int) Math.min(LIST_BATCH_SIZE, remaining);
-      List<UserRecord> page = repository.list(after, batch);
+      UUID from = after;
+      List<UserRecord> page =
+          fromRepository("failed to fetch users", () -> repository.list(from, batch));
       exhausted = page.size() < batch;
       if (page.isEmpty()) {
         return false;

@@ -1,0 +1,52 @@
+package dev.chassis.sample.user.repository;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The PostgreSQL connection ({@code user.db.*} in {@code application.conf}, filled from {@code
+ * USER_DB_URL}, {@code USER_DB_USER} and {@code USER_DB_PASSWORD}).
+ *
+ * @param url JDBC URL such as {@code jdbc:postgresql://db:5432/users}
+ * @param user database user; null: from the URL or the driver's default
+ * @param password password; null: none
+ * @param poolSize most connections the pool opens
+ * @param connectionTimeout how long a caller waits for a connection before the call fails with
+ *     UNAVAILABLE
+ */
+public record DatabaseSettings(
+    String url,
+    @Nullable String user,
+    @Nullable String password,
+    int poolSize,
+    Duration connectionTimeout) {
+
+  /** The settings under {@code user.db}, or empty when {@code user.db.url} is not set. */
+  public static Optional<DatabaseSettings> from(Config config) {
+    Config db = config.getConfig("user.db");
+    if (!db.hasPath("url") || db.getString("url").isBlank()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new DatabaseSettings(
+            db.getString("url"),
+            db.hasPath("user") ? db.getString("user") : null,
+            db.hasPath("password") ? db.getString("password") : null,
+            db.getInt("pool-size"),
+            db.getDuration("connection-timeout")));
+  }
+
+  @Override
+  public String toString() {
+    // Never the password.
+    return "DatabaseSettings{url="
+        + url.replaceFirst("\\?.*", "?...")
+        + ", user="
+        + user
+        + ", poolSize="
+        + poolSize
+        + "}";
+  }
+}

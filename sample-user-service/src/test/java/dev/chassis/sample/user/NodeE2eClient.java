@@ -1,0 +1,141 @@
+package dev.chassis.sample.user;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.Status;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Runs the Node.js client ({@code @grpc/grpc-js}, {@code src/test/node/e2e.mjs}) against a running
+ * sample and checks what it saw: health, reflection, all five methods of {@code user.v1} including
+ * the bidirectional stream, and the error model.
+ */
+final class NodeE2eClient {
+  private static final Path NODE_CLIENT = Path.of("src", "test", "node");
+  private static final ObjectMapper json = new ObjectMapper();
+
+  private NodeE2eClient() {}
+
+  /** Drives every method against {@code 127.0.0.1:port}; {@code protos} is an empty directory. */
+  static void driveEveryMethod(int grpcPort, Path protos) throws Exception {
+    requireNodeClient();
+    extractProtos(protos);
+
+    Process node =
+        new ProcessBuilder(
+                "node",
+                "e2e.mjs",
+                "--target",
+                "127.0.0.1:" + grpcPort,
+                "--protos",
+                protos.toAbsolutePath().toString())
+            .directory(NODE_CLIENT.toFile())
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    String stdout = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(node.waitFor(90, TimeUnit.SECONDS)).isTrue();
+    assertThat(node.exitValue()).as("node exit status; stdout: %s", stdout).isZero();
+    JsonNode result = json.readTree(stdout);
+
+    assertThat(result.at("/health/overall").asText()).isEqualTo("SERVING");
+    assertThat(result.at("/health/userService").asText()).isEqualTo("SERVING");
+    assertThat(texts(result.get("reflectionServices")))
+        .contains("user.v1.UserService", "grpc.health.v1.Health");
+    assertThat(result.get("reflectionFileFound").asBoolean()).isTrue();
+    assertThat(result.at("/created/name").asText()).isEqualTo("Ada Lovelace");
+    assertThat(result.at("/created/hasCreateTime").asBoolean()).isTrue();
+    assertThat(result.at("/fetched/id").asText()).isEqualTo(result.at("/created/id").asText());
+    assertThat(result.at("/notFound/codeName").asText()).isEqualTo("NOT_FOUND");
+    assertThat(result.at("/invalid/codeName").asText()).isEqualTo("INVALID_ARGUMENT");
+    List<String> fields = new ArrayList<>();
+    result.at("/invalid/violations").forEach(v -> fields.add(v.get("field").asText()));
+    assertThat(fields).containsExactlyInAnyOrder("name", "email");
+    assertThat(result.at("/duplicate/codeName").asText()).isEqualTo("ALREADY_EXISTS");
+    assertThat(result.get("listedContainsCreated").asBoolean()).isTrue();
+    JsonNode imported = result.get("imported");
+    assertThat(imported).hasSize(3);
+    assertThat(imported.get(0).get("kind").asText()).isEqualTo("user");
+    assertThat(imported.get(1).get("kind").asText()).isEqualTo("error");
+    assertThat(imported.get(1).get("code").asInt()).isEqualTo(Status.Code.INVALID_ARGUMENT.value());
+    assertThat(imported.get(2).get("kind").asText()).isEqualTo("user");
+    assertThat(result.at("/deleted/ok").asBoolean()).isTrue();
+    assertThat(result.at("/deletedThenGet/codeName").asText()).isEqualTo("NOT_FOUND");
+    assertThat(result.at("/deletedTwice/codeName").asText()).isEqualTo("NOT_FOUND");
+  }
+
+  /**
+   * The Node client needs {@code node} and its npm packages. When they are missing and {@code npm}
+   * is on the PATH they are installed with {@code npm ci} (as {@code .ci/run} does); otherwise the
+   * test is skipped with a message, except under CI, where it fails.
+   */
+  private static void requireNodeClient() throws Exception {
+    Path installed = NODE_CLIENT.resolve("node_modules/@grpc/grpc-js");
+    if (!Files.isDirectory(installed) && onPath("npm")) {
+      Process npm =
+          new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
+              .directory(NODE_CLIENT.toFile())
+              .redirectErrorStream(true)
+              .start();
+      String log = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(npm.waitFor(180, TimeUnit.SECONDS)).as("npm ci finished").isTrue();
+      assertThat(npm.exitValue()).as("npm ci: %s", log).isZero();
+    }
+    boolean ready = Files.isDirectory(installed) && onPath("node");
+    String message =
+        "needs Node.js and npm (Debian packages nodejs and npm) for the Node gRPC client; "
+            + ".ci/run installs them";
+    if (System.getenv("CI") != null) {
+      assertThat(ready).as(message).isTrue();
+    }
+    Assumptions.assumeTrue(ready, message);
+  }
+
+  private static boolean onPath(String command) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return false;
+    }
+    for (String dir : path.split(java.io.File.pathSeparator)) {
+      if (Files.isExecutable(Path.of(dir, command))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The protos the Node client loads, laid out by import path, taken from the class path. */
+  private static void extractProtos(Path dir) throws IOException {
+    for (String proto :
+        List.of(
+            "user/v1/user.proto",
+            "grpc/health/v1/health.proto",
+            "grpc/reflection/v1/reflection.proto",
+            "google/rpc/status.proto",
+            "google/rpc/error_details.proto",
+            "google/rpc/code.proto")) {
+      try (InputStream in =
+          SampleServiceProcessIT.class.getClassLoader().getResourceAsStream(proto)) {
+        assertThat(in).as(proto + " on the class path").isNotNull();
+        Path target = dir.resolve(proto);
+        Files.createDirectories(target.getParent());
+        Files.copy(in, target);
+      }
+    }
+  }
+
+  private static List<String> texts(JsonNode array) {
+    List<String> texts = new ArrayList<>();
+    array.forEach(node -> texts.add(node.asText()));
+    return texts;
+  }
+}
