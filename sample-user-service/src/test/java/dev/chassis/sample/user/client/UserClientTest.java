@@ -85,6 +85,32 @@ class UserClientTest {
         .contains("ALREADY_EXISTS:");
   }
 
+  @Test
+  void import_streamsStdinRowsAndPrintsOneLinePerRowInOrder() throws Exception {
+    StringBuilder input = new StringBuilder();
+    for (int i = 0; i < 300; i++) {
+      input.append("User ").append(i).append(", user").append(i).append("@example.com\n");
+    }
+    input.append("Nobody, not-an-email\n").append("Again, USER0@example.com\n");
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+
+    int status =
+        UserClient.run(
+            clientConfig,
+            List.of("import"),
+            new java.io.ByteArrayInputStream(input.toString().getBytes(StandardCharsets.UTF_8)),
+            out);
+
+    List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+    assertThat(status).isEqualTo(1);
+    assertThat(lines).hasSize(302);
+    assertThat(lines.get(0)).contains("\"email\":\"user0@example.com\"");
+    assertThat(lines.get(299)).contains("\"email\":\"user299@example.com\"");
+    assertThat(lines.get(300)).startsWith("row 301: INVALID_ARGUMENT:");
+    assertThat(lines.get(301)).startsWith("row 302: ALREADY_EXISTS:");
+  }
+
   private Result run(String... command) throws InterruptedException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
