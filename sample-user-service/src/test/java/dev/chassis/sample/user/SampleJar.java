@@ -57,13 +57,20 @@ final class SampleJar implements AutoCloseable {
     builder.environment().put("CHASSIS_ADMIN_PORT", "0");
     builder.environment().putAll(env);
     SampleJar jar = new SampleJar(builder.start());
-    await().atMost(Duration.ofSeconds(60)).until(() -> jar.adminPort > 0 || !jar.process.isAlive());
-    assertThat(jar.process.isAlive()).as("the jar started; its log: %s", jar.log).isTrue();
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .ignoreExceptions()
-        .until(() -> jar.get("/health/ready").statusCode() == 200);
-    return jar;
+    try {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> jar.adminPort > 0 || !jar.process.isAlive());
+      assertThat(jar.process.isAlive()).as("the jar started; its log: %s", jar.log).isTrue();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .until(() -> jar.get("/health/ready").statusCode() == 200);
+      return jar;
+    } catch (RuntimeException | Error e) {
+      jar.close(); // never leave a child process holding ports and connections
+      throw e;
+    }
   }
 
   int grpcPort() {

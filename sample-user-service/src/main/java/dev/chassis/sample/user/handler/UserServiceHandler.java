@@ -66,6 +66,9 @@ public final class UserServiceHandler extends UserServiceGrpc.UserServiceImplBas
   // Deliberately simple: one @, no spaces, a dot in the domain. Real services verify by mail.
   private static final Pattern EMAIL = Pattern.compile("[^\\s@]+@[^\\s@]+\\.[^\\s@]+");
 
+  // NUL and other control characters: PostgreSQL rejects NUL, and no name needs them.
+  private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
+
   private final UserRepository repository;
 
   public UserServiceHandler(UserRepository repository) {
@@ -155,9 +158,15 @@ public final class UserServiceHandler extends UserServiceGrpc.UserServiceImplBas
   private ImportUsersResponse importOne(CreateUserRequest request) {
     try {
       return ImportUsersResponse.newBuilder().setUser(create(request)).build();
+    } catch (UnavailableException e) {
+      // Not a bad row: the database is down. End the stream (rows so far stay imported) rather
+      // than answer every remaining row after a connection timeout; the client resumes later.
+      throw e;
     } catch (RuntimeException e) {
       if (!ErrorStatuses.isExpected(e)) {
         logger.error("ImportUsers row failed unexpectedly", e);
+      } else if (e.getCause() != null) {
+        logger.error("ImportUsers row failed: {}", e.getMessage(), e.getCause());
       }
       // One bad row answers with its own status; the stream goes on.
       return ImportUsersResponse.newBuilder().setError(ErrorStatuses.toRpcStatus(e)).build();
@@ -172,10 +181,14 @@ public final class UserServiceHandler extends UserServiceGrpc.UserServiceImplBas
       errors.addViolation("name", "must not be empty");
     } else if (name.length() > MAX_NAME_LENGTH) {
       errors.addViolation("name", "must be at most " + MAX_NAME_LENGTH + " characters");
+    } else if (CONTROL.matcher(name).find()) {
+      errors.addViolation("name", "must not contain control characters");
     }
     if (email.isEmpty()) {
       errors.addViolation("email", "must not be empty");
-    } else if (email.length() > MAX_EMAIL_LENGTH || !EMAIL.matcher(email).matches()) {
+    } else if (email.length() > MAX_EMAIL_LENGTH
+        || !EMAIL.matcher(email).matches()
+        || CONTROL.matcher(email).find()) {
       errors.addViolation("email", "must be a valid email address");
     }
     errors.throwIfAny();
@@ -197,11 +210,10 @@ public final class UserServiceHandler extends UserServiceGrpc.UserServiceImplBas
     try {
       return operation.get();
     } catch (RepositoryUnavailableException e) {
-      logger.warn("{}: the user database is unavailable: {}", failure, e.getMessage());
+      // The cause (SQLSTATE, driver text) is logged by Chassis's error mapping, with the trace id.
       throw new UnavailableException(
           "the user database is unavailable; retry later", DATABASE_RETRY_DELAY, e);
     } catch (RepositoryException e) {
-      logger.error("{}", failure, e);
       throw ServiceException.newBuilder(Status.Code.INTERNAL, failure).cause(e).build();
     }
   }

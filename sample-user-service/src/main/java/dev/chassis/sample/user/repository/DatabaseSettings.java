@@ -29,20 +29,41 @@ public record DatabaseSettings(
     if (!db.hasPath("url") || db.getString("url").isBlank()) {
       return Optional.empty();
     }
+    String url = db.getString("url").trim();
+    if (!url.startsWith("jdbc:postgresql:")) {
+      throw new IllegalArgumentException(
+          "user.db.url (USER_DB_URL): expected a PostgreSQL JDBC URL such as"
+              + " jdbc:postgresql://db:5432/users");
+    }
+    int poolSize = db.getInt("pool-size");
+    if (poolSize < 1) {
+      throw new IllegalArgumentException(
+          "user.db.pool-size: " + poolSize + " (expected: 1 or more)");
+    }
+    Duration timeout = db.getDuration("connection-timeout");
+    if (timeout.compareTo(Duration.ofMillis(250)) < 0) {
+      throw new IllegalArgumentException(
+          "user.db.connection-timeout: " + timeout + " (expected: at least 250ms)");
+    }
     return Optional.of(
         new DatabaseSettings(
-            db.getString("url"),
+            url,
             db.hasPath("user") ? db.getString("user") : null,
             db.hasPath("password") ? db.getString("password") : null,
-            db.getInt("pool-size"),
-            db.getDuration("connection-timeout")));
+            poolSize,
+            timeout));
+  }
+
+  /** The URL without its query string, which may carry a password. */
+  public String maskedUrl() {
+    return url.replaceFirst("\\?.*", "?...");
   }
 
   @Override
   public String toString() {
     // Never the password.
     return "DatabaseSettings{url="
-        + url.replaceFirst("\\?.*", "?...")
+        + maskedUrl()
         + ", user="
         + user
         + ", poolSize="

@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.SQLTimeoutException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Timestamp;
 import java.time.Clock;
@@ -18,6 +19,7 @@ import java.util.UUID;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.jspecify.annotations.Nullable;
+import org.postgresql.util.PSQLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +36,10 @@ import org.slf4j.LoggerFactory;
 public final class JdbcUserRepository implements UserRepository, AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(JdbcUserRepository.class);
   private static final String COLUMNS = "id, name, email, create_time";
+  private static final String EMAIL_INDEX = "users_email_lower_key";
+
+  /** Longest a single statement may wait on the network. */
+  static final int QUERY_TIMEOUT_SECONDS = 10;
 
   private final HikariDataSource pool;
   private final Clock clock;
@@ -65,12 +71,18 @@ public final class JdbcUserRepository implements UserRepository, AutoCloseable {
     config.setMaximumPoolSize(settings.poolSize());
     config.setConnectionTimeout(settings.connectionTimeout().toMillis());
     // Validation and a dead connection's replacement must fit in the caller's wait.
-    config.setValidationTimeout(Math.min(settings.connectionTimeout().toMillis(), 1000));
+    config.setValidationTimeout(Math.max(250, settings.connectionTimeout().toMillis() / 2));
+    // A query on a connection whose peer vanished must not hang until TCP gives up (minutes).
+    config.addDataSourceProperty("socketTimeout", QUERY_TIMEOUT_SECONDS);
     HikariDataSource pool;
     try {
       pool = new HikariDataSource(config);
     } catch (RuntimeException e) {
-      throw new RepositoryUnavailableException("cannot connect to " + settings, e);
+      // The driver's message may quote the URL, password parameters included: mask it.
+      String reason = String.valueOf(e.getMessage()).replace(settings.url(), settings.maskedUrl());
+      throw new RepositoryUnavailableException(
+          "cannot connect to " + settings + ": " + e.getClass().getSimpleName() + ": " + reason,
+          null);
     }
     try {
       migrate(pool);
@@ -110,8 +122,8 @@ public final class JdbcUserRepository implements UserRepository, AutoCloseable {
       insert.executeUpdate();
       return new UserRecord(id, name, email, now);
     } catch (SQLException e) {
-      if ("23505".equals(e.getSQLState())) { // unique_violation: lower(email) is taken
-        throw new EmailAlreadyUsedException(email);
+      if ("23505".equals(e.getSQLState()) && violates(e, EMAIL_INDEX)) {
+        throw new EmailAlreadyUsedException(email); // unique_violation: lower(email) is taken
       }
       throw translate("create a user", e);
     }
@@ -173,7 +185,13 @@ public final class JdbcUserRepository implements UserRepository, AutoCloseable {
   @Override
   public boolean ping() {
     try (Connection connection = connection()) {
-      return connection.isValid(1);
+      if (connection.isValid(1)) {
+        return true;
+      }
+      // A failed isValid does not retire the connection by itself; without this, the next ping
+      // could get the same dead connection back and fail after the database returned.
+      pool.evictConnection(connection);
+      return false;
     } catch (SQLException e) {
       logger.debug("database ping failed: {}", e.toString());
       return false;
@@ -198,16 +216,25 @@ public final class JdbcUserRepository implements UserRepository, AutoCloseable {
         row.getTimestamp("create_time").toInstant());
   }
 
+  private static boolean violates(SQLException e, String constraint) {
+    return e instanceof PSQLException psql
+        && psql.getServerErrorMessage() != null
+        && constraint.equals(psql.getServerErrorMessage().getConstraint());
+  }
+
   /** The exception for a failed {@code action}, keeping the driver's text for the log only. */
   static RepositoryException translate(String action, SQLException e) {
     String state = e.getSQLState() == null ? "" : e.getSQLState();
     boolean unavailable =
         e instanceof SQLTransientConnectionException // includes HikariCP's pool timeout
+            || e instanceof SQLTimeoutException
             || state.startsWith("08") // connection exception
+            || state.equals("57014") // query_canceled: the socket or statement timeout
+            || state.equals("25006") // read_only_sql_transaction: failed over to a standby
+            || state.startsWith("53") // insufficient resources (disk, memory, connections)
             || state.equals("57P01") // admin_shutdown
             || state.equals("57P02") // crash_shutdown
-            || state.equals("57P03") // cannot_connect_now
-            || state.equals("53300"); // too_many_connections
+            || state.equals("57P03"); // cannot_connect_now
     String message = "cannot " + action + " (SQLSTATE " + state + ")";
     return unavailable
         ? new RepositoryUnavailableException(message, e)

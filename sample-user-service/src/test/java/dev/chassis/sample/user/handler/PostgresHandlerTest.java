@@ -56,7 +56,7 @@ class PostgresHandlerTest {
   @BeforeAll
   static void startPostgres() {
     postgres = PostgresServer.start();
-    repository = JdbcUserRepository.connect(postgres.settings());
+    repository = JdbcUserRepository.connect(postgres.quickSettings());
   }
 
   @AfterAll
@@ -105,6 +105,13 @@ class PostgresHandlerTest {
         .atMost(Duration.ofSeconds(30))
         .until(() -> health() == HealthCheckResponse.ServingStatus.SERVING);
     assertThat(users().getUser(get)).isEqualTo(ada);
+  }
+
+  @Test
+  void controlCharacters_areInvalidArgumentNotADatabaseError() {
+    assertThatGrpc(() -> users().createUser(create("Ada\u0000", "ada@example.com")))
+        .failsWith(Status.Code.INVALID_ARGUMENT)
+        .hasBadRequestViolation("name", "must not contain control characters");
   }
 
   @Test

@@ -74,13 +74,24 @@ public final class PostgresServer implements AutoCloseable {
     return "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
   }
 
-  /** Settings for a repository on this server. */
+  /** Settings for a repository on this server; a generous wait for a busy test machine. */
   public DatabaseSettings settings() {
+    return new DatabaseSettings(jdbcUrl(), "postgres", null, 4, Duration.ofSeconds(5));
+  }
+
+  /** Settings whose calls give up quickly, for tests of an outage. */
+  public DatabaseSettings quickSettings() {
     return new DatabaseSettings(jdbcUrl(), "postgres", null, 4, Duration.ofSeconds(1));
   }
 
+  /** Stops the server and deletes its data. */
   @Override
   public void close() {
     stop();
+    try (var files = Files.walk(dataDirectory)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }
