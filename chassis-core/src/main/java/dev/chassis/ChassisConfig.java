@@ -248,6 +248,14 @@ public final class ChassisConfig {
     }
   }
 
+  /**
+   * The environment variables Chassis reads, each with the key it sets (the table above), for tools
+   * and tests that check what a deployment sets.
+   */
+  public static Map<String, String> environmentVariables() {
+    return ENVIRONMENT_KEYS;
+  }
+
   private static Config environmentOverlay(Map<String, String> env) {
     Config overlay = ConfigFactory.empty("environment variables");
     for (Map.Entry<String, String> entry : ENVIRONMENT_KEYS.entrySet()) {

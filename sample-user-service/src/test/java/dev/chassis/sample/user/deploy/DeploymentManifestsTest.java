@@ -45,27 +45,9 @@ class DeploymentManifestsTest {
   /** Placeholder Secrets documenting the expected shape; never applied. */
   private static final String EXAMPLE_SECRETS = "secret.example.yaml";
 
-  /**
-   * The environment variables {@link ChassisConfig} maps to keys (docs/configuration.md). Its own
-   * table is package-private, so it is repeated here; a variable missing from this map fails {@link
-   * #environment_setsOnlyVariablesChassisReads()} rather than being silently ignored.
-   */
+  /** The environment variables Chassis reads, each with the key it sets. */
   private static final Map<String, String> CHASSIS_ENVIRONMENT =
-      Map.ofEntries(
-          Map.entry("CHASSIS_SERVICE_NAME", "chassis.service.name"),
-          Map.entry("CHASSIS_GRPC_PORT", "chassis.grpc.port"),
-          Map.entry("CHASSIS_ADMIN_PORT", "chassis.admin.port"),
-          Map.entry("CHASSIS_SHUTDOWN_GRACE", "chassis.shutdown.grace"),
-          Map.entry("CONSUL_HTTP_ADDR", "chassis.discovery.consul.address"),
-          Map.entry("CHASSIS_TLS_CERT", "chassis.tls.cert"),
-          Map.entry("CHASSIS_TLS_KEY", "chassis.tls.key"),
-          Map.entry("CHASSIS_TLS_CLIENT_CA", "chassis.tls.client-ca"),
-          Map.entry("CONSUL_HTTP_TOKEN", "chassis.discovery.consul.token"),
-          Map.entry(
-              "CHASSIS_ADVERTISE_ADDRESS",
-              "chassis.discovery.consul.registration.advertise-address"),
-          Map.entry(
-              "CHASSIS_ADVERTISE_PORT", "chassis.discovery.consul.registration.advertise-port"));
+      ChassisConfig.environmentVariables();
 
   /** What the downward API fills in, to evaluate the environment as a pod sees it. */
   private static final Map<String, String> DOWNWARD_API_SAMPLES =
