@@ -2,6 +2,12 @@
 // End-to-end check that a non-Java gRPC client can use the sample user service.
 //
 // Usage: node e2e.mjs --target 127.0.0.1:PORT --protos DIR
+//          [--ca FILE [--cert FILE --key FILE] [--server-name NAME]]
+//
+// Without --ca the calls go over plaintext. With --ca (a PEM trust bundle) they
+// go over TLS, verifying the server against it; --cert and --key (PEM chain and
+// private key) add a client certificate for mTLS; --server-name overrides the
+// name checked against the server certificate (default: the target's host).
 //
 // DIR holds .proto files laid out by import path (user/v1/user.proto,
 // grpc/health/v1/health.proto, grpc/reflection/v1/reflection.proto,
@@ -9,16 +15,17 @@
 // well-known types are not needed in DIR: protobufjs (used by proto-loader)
 // serves imports of them from its bundled copies before consulting DIR.
 //
-// Runs a fixed sequence of calls over plaintext and prints ONE JSON object on
-// stdout; diagnostics go to stderr. Keys: health, reflectionServices,
-// reflectionFileFound, created, fetched, notFound, invalid, duplicate, listed,
-// listedContainsCreated, imported. A step that unexpectedly fails records
+// Runs a fixed sequence of calls and prints ONE JSON object on stdout;
+// diagnostics go to stderr. Keys: tls (true when --ca was given), health,
+// reflectionServices, reflectionFileFound, created, fetched, notFound, invalid,
+// duplicate, listed, listedContainsCreated, imported. A step that unexpectedly fails records
 // {error: {code, codeName, message}} in place of its value; a failed stream
 // also adds reflectionError / listError / importError. Exit code 0 when every
 // step ran (the Java test asserts on the values); 2 on bad usage, 3 when the
 // 55 s watchdog fires (partial JSON with watchdogFired: true is printed), 1 on
 // any other crash (e.g. protos missing from DIR).
 
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import grpc from '@grpc/grpc-js';
@@ -38,10 +45,21 @@ const watchdog = setTimeout(() => {
 watchdog.unref();
 
 const { values: args } = parseArgs({
-  options: { target: { type: 'string' }, protos: { type: 'string' } },
+  options: {
+    target: { type: 'string' },
+    protos: { type: 'string' },
+    ca: { type: 'string' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    'server-name': { type: 'string' },
+  },
 });
-if (!args.target || !args.protos) {
-  console.error('usage: node e2e.mjs --target HOST:PORT --protos DIR');
+const tlsFlagsValid = args.ca
+  ? Boolean(args.cert) === Boolean(args.key)
+  : !args.cert && !args.key && !args['server-name'];
+if (!args.target || !args.protos || !tlsFlagsValid) {
+  console.error('usage: node e2e.mjs --target HOST:PORT --protos DIR'
+    + ' [--ca FILE [--cert FILE --key FILE] [--server-name NAME]]');
   process.exit(2);
 }
 const protoDir = path.resolve(args.protos);
@@ -137,10 +155,21 @@ async function step(name, fn) {
 
 // --- Steps -----------------------------------------------------------------
 
-const credentials = grpc.credentials.createInsecure();
-const health = new proto.grpc.health.v1.Health(args.target, credentials);
-const reflection = new proto.grpc.reflection.v1.ServerReflection(args.target, credentials);
-const users = new proto.user.v1.UserService(args.target, credentials);
+// Plaintext unless --ca is given; then TLS, and mTLS with --cert and --key.
+out.tls = Boolean(args.ca);
+const credentials = args.ca
+  ? grpc.credentials.createSsl(
+    fs.readFileSync(args.ca),
+    args.key ? fs.readFileSync(args.key) : null,
+    args.cert ? fs.readFileSync(args.cert) : null,
+  )
+  : grpc.credentials.createInsecure();
+const channelOptions = args['server-name']
+  ? { 'grpc.ssl_target_name_override': args['server-name'], 'grpc.default_authority': args['server-name'] }
+  : {};
+const health = new proto.grpc.health.v1.Health(args.target, credentials, channelOptions);
+const reflection = new proto.grpc.reflection.v1.ServerReflection(args.target, credentials, channelOptions);
+const users = new proto.user.v1.UserService(args.target, credentials, channelOptions);
 
 // 1. health: overall server status and the user service's own status.
 const healthStatus = async (service) => (await unary(health, 'Check', { service })).status;
