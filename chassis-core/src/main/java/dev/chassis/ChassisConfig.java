@@ -39,6 +39,7 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>CHASSIS_TLS_CERT, CHASSIS_TLS_KEY</td><td>chassis.tls.cert, chassis.tls.key</td></tr>
  *   <tr><td>CHASSIS_TLS_CLIENT_CA</td><td>chassis.tls.client-ca</td></tr>
  *   <tr><td>CONSUL_HTTP_TOKEN</td><td>chassis.discovery.consul.token</td></tr>
+ *   <tr><td>CHASSIS_AUTHZ_POLICY</td><td>chassis.authorization.policy-file</td></tr>
  *   <tr><td>CHASSIS_ADVERTISE_ADDRESS, CHASSIS_ADVERTISE_PORT</td>
  *       <td>chassis.discovery.consul.registration.advertise-address, .advertise-port</td></tr>
  * </table>
@@ -66,6 +67,7 @@ public final class ChassisConfig {
           // Beyond DESIGN.md's table: Consul's own token variable, and the address others
           // reach a container at (Kubernetes: the pod IP through the downward API).
           Map.entry("CONSUL_HTTP_TOKEN", "chassis.discovery.consul.token"),
+          Map.entry("CHASSIS_AUTHZ_POLICY", "chassis.authorization.policy-file"),
           Map.entry(
               "CHASSIS_ADVERTISE_ADDRESS",
               "chassis.discovery.consul.registration.advertise-address"),
@@ -115,11 +117,22 @@ public final class ChassisConfig {
       @Nullable RateLimitSettings rate,
       @Nullable ConcurrencyLimitSettings concurrency) {}
 
+  /**
+   * Authorization ({@code chassis.authorization.*}).
+   *
+   * @param policyFile the gRFC A43 policy; null: no authorization
+   * @param reloadInterval how often the file is re-read
+   * @param protectHealthAndReflection whether the policy also guards health and reflection
+   */
+  public record Authorization(
+      @Nullable Path policyFile, Duration reloadInterval, boolean protectHealthAndReflection) {}
+
   /** The access log ({@code chassis.logging.access-log.*}). */
   public record AccessLog(boolean enabled, org.slf4j.event.Level level, double okSampleRate) {}
 
   /** Server TLS files ({@code chassis.tls.*}); all null means plaintext. */
-  public record Tls(@Nullable Path cert, @Nullable Path key, @Nullable Path clientCa) {
+  public record Tls(
+      @Nullable Path cert, @Nullable Path key, @Nullable Path clientCa, Duration reloadInterval) {
     /** Whether the gRPC port serves TLS. */
     public boolean enabled() {
       return cert != null;
@@ -142,6 +155,7 @@ public final class ChassisConfig {
   private final AccessLog accessLog;
   private final Limits limits;
   private final ConsulSettings consul;
+  private final Authorization authorization;
 
   private ChassisConfig(Config raw) {
     this.raw = raw;
@@ -176,6 +190,11 @@ public final class ChassisConfig {
     this.accessLog = accessLog(chassis);
     this.limits = limits(chassis.at("limits"));
     this.consul = consul(chassis);
+    this.authorization =
+        new Authorization(
+            chassis.optionalPath("authorization.policy-file"),
+            chassis.duration("authorization.reload-interval", false),
+            chassis.bool("authorization.protect-health-and-reflection"));
   }
 
   /**
@@ -309,7 +328,7 @@ public final class ChassisConfig {
       throw chassis.invalid(
           "tls.cert", "a certificate file, since chassis.tls.client-ca is set", null);
     }
-    return new Tls(cert, key, clientCa);
+    return new Tls(cert, key, clientCa, chassis.duration("tls.reload-interval", false));
   }
 
   private static Limits limits(ConfigReader limits) {
@@ -355,6 +374,13 @@ public final class ChassisConfig {
       throw rate.invalid("methods", "valid rate rules: " + e.getMessage(), e);
     }
     String callerKey = rate.optionalString("caller-metadata-key");
+    if (rate.bool("caller-peer-identity")) {
+      if (callerKey != null) {
+        throw rate.invalid(
+            "caller-peer-identity", "false when caller-metadata-key is set (one caller key)", null);
+      }
+      return settings.perPeerIdentity();
+    }
     try {
       return callerKey == null ? settings : settings.perCaller(callerKey);
     } catch (IllegalArgumentException e) {
@@ -544,6 +570,11 @@ public final class ChassisConfig {
   /** {@code chassis.discovery.consul.address}, normalised to an http(s) URI, if set. */
   public Optional<URI> consulAddress() {
     return Optional.ofNullable(consul.address());
+  }
+
+  /** {@code chassis.authorization.*}. */
+  public Authorization authorization() {
+    return authorization;
   }
 
   /** {@code chassis.discovery.consul.*}. */

@@ -4,21 +4,18 @@ import dev.chassis.ChassisConfig;
 import dev.chassis.ChassisConfigException;
 import dev.chassis.discovery.consul.ConsulNameResolverProvider;
 import dev.chassis.errors.ErrorInterceptors;
+import dev.chassis.internal.tls.ReloadingTls;
 import dev.chassis.observability.metrics.ChassisMetrics;
 import dev.chassis.observability.metrics.GrpcMetrics;
 import dev.chassis.observability.tracing.ChassisTracing;
 import dev.chassis.resilience.ResilienceInterceptors;
-import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptor;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.TlsChannelCredentials;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.OpenTelemetry;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -135,7 +132,10 @@ public final class ChassisChannelBuilder {
   /** Builds the channel. It connects lazily, on the first call. */
   public ManagedChannel build() {
     String resolved = resolvedTarget();
-    ManagedChannelBuilder<?> builder = Grpc.newChannelBuilder(resolved, credentials());
+    ReloadingTls.Client tls = tls();
+    ManagedChannelBuilder<?> builder =
+        Grpc.newChannelBuilder(
+            resolved, tls == null ? InsecureChannelCredentials.create() : tls.credentials());
     if (resolved.startsWith(ConsulNameResolverProvider.SCHEME + ":")) {
       builder.setNameResolverArg(ConsulNameResolverProvider.SETTINGS, config.consul());
     }
@@ -180,25 +180,16 @@ public final class ChassisChannelBuilder {
     List<ClientInterceptor> chain = new ArrayList<>(outermostFirst);
     Collections.reverse(chain);
     builder.intercept(chain);
-    return builder.build();
+    ManagedChannel channel = builder.build();
+    return tls == null ? channel : new ClosingChannel(channel, tls.reloading());
   }
 
-  private ChannelCredentials credentials() {
+  /** TLS whose files are re-read every reload-interval; null for plaintext. */
+  private ReloadingTls.@Nullable Client tls() {
     ClientSettings.Tls tls = settings.tls();
     if (!tls.enabled()) {
-      return InsecureChannelCredentials.create();
+      return null;
     }
-    try {
-      TlsChannelCredentials.Builder credentials = TlsChannelCredentials.newBuilder();
-      if (tls.ca() != null) {
-        credentials.trustManager(tls.ca().toFile());
-      }
-      if (tls.cert() != null && tls.key() != null) {
-        credentials.keyManager(tls.cert().toFile(), tls.key().toFile());
-      }
-      return credentials.build();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the TLS files of client " + serviceName, e);
-    }
+    return ReloadingTls.client(tls.ca(), tls.cert(), tls.key(), tls.reloadInterval(), serviceName);
   }
 }

@@ -50,7 +50,12 @@ record ClientSettings(
 
   record Hedging(int maxAttempts, Duration hedgingDelay, List<Status.Code> nonFatalStatusCodes) {}
 
-  record Tls(boolean enabled, @Nullable Path ca, @Nullable Path cert, @Nullable Path key) {}
+  record Tls(
+      boolean enabled,
+      @Nullable Path ca,
+      @Nullable Path cert,
+      @Nullable Path key,
+      Duration reloadInterval) {}
 
   /** A service ("pkg.Service") or method ("pkg.Service/Method") entry under {@code methods}. */
   record MethodSettings(
@@ -98,7 +103,12 @@ record ClientSettings(
         reader.bool("keepalive-without-calls"),
         reader.bytes("max-inbound-message-size", Integer.MAX_VALUE),
         reader.optionalString("authority"),
-        new Tls(tls.bool("enabled"), tls.optionalPath("ca"), cert, key),
+        new Tls(
+            tls.bool("enabled"),
+            tls.optionalPath("ca"),
+            cert,
+            key,
+            tls.duration("reload-interval", false)),
         circuitBreaker(reader.at("circuit-breaker")),
         retryThrottling(reader.at("retry-throttling")),
         methods(reader));

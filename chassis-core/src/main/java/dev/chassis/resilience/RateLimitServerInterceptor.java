@@ -1,6 +1,8 @@
 package dev.chassis.resilience;
 
 import dev.chassis.errors.ServiceException;
+import dev.chassis.security.PeerIdentities;
+import dev.chassis.security.PeerIdentity;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
@@ -33,6 +35,7 @@ final class RateLimitServerInterceptor implements ServerInterceptor {
 
   private final Map<String, Rule> rules;
   private final Metadata.@Nullable Key<String> callerKey;
+  private final boolean byPeerIdentity;
   private final RateLimiterRegistry meteredLimiters;
   private final MeterRegistry meterRegistry;
   private final CallerLimiters callers;
@@ -45,8 +48,11 @@ final class RateLimitServerInterceptor implements ServerInterceptor {
   RateLimitServerInterceptor(
       RateLimitSettings settings, RateLimiterRegistry meteredLimiters, MeterRegistry registry) {
     String header = settings.callerMetadataKey();
+    this.byPeerIdentity = RateLimitSettings.PEER_IDENTITY.equals(header);
     this.callerKey =
-        header == null ? null : Metadata.Key.of(header, Metadata.ASCII_STRING_MARSHALLER);
+        header == null || byPeerIdentity
+            ? null
+            : Metadata.Key.of(header, Metadata.ASCII_STRING_MARSHALLER);
     this.meteredLimiters = meteredLimiters;
     this.meterRegistry = registry;
     this.callers = new CallerLimiters(settings.maxCallers());
@@ -67,7 +73,7 @@ final class RateLimitServerInterceptor implements ServerInterceptor {
       return next.startCall(call, headers);
     }
     MethodLimit limit = resolved.get();
-    RateLimiter limiter = limiterFor(limit.rule(), headers);
+    RateLimiter limiter = limiterFor(limit.rule(), caller(call, headers));
     if (limiter.acquirePermission()) {
       return next.startCall(call, headers);
     }
@@ -101,8 +107,14 @@ final class RateLimitServerInterceptor implements ServerInterceptor {
     return Optional.of(new MethodLimit(rule, rejected, "rate limit exceeded for " + name));
   }
 
-  private RateLimiter limiterFor(Rule rule, Metadata headers) {
-    String caller = callerKey == null ? null : headers.get(callerKey);
+  private @Nullable String caller(ServerCall<?, ?> call, Metadata headers) {
+    if (byPeerIdentity) {
+      return PeerIdentities.of(call).map(PeerIdentity::id).orElse(null);
+    }
+    return callerKey == null ? null : headers.get(callerKey);
+  }
+
+  private RateLimiter limiterFor(Rule rule, @Nullable String caller) {
     if (caller != null) {
       return callers.get(rule, caller);
     }

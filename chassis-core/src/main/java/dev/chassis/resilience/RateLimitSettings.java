@@ -60,13 +60,19 @@ public record RateLimitSettings(
       }
     }
     limits = Map.copyOf(limits);
-    if (callerMetadataKey != null) {
+    if (callerMetadataKey != null && !callerMetadataKey.equals(PEER_IDENTITY)) {
       checkHeaderName(callerMetadataKey);
     }
     if (maxCallers <= 0) {
       throw new IllegalArgumentException("maxCallers: " + maxCallers + " (expected: > 0)");
     }
   }
+
+  /**
+   * The {@code callerMetadataKey} that keys budgets by the peer's verified identity (mTLS, {@link
+   * dev.chassis.security.PeerIdentities}) instead of a header: {@value}.
+   */
+  public static final String PEER_IDENTITY = ":peer-identity";
 
   /** Limits without per-caller budgets. */
   public static RateLimitSettings of(Map<String, Rate> limits) {
@@ -79,6 +85,11 @@ public record RateLimitSettings(
    */
   public RateLimitSettings perCaller(String metadataKey) {
     return new RateLimitSettings(limits, metadataKey, maxCallers);
+  }
+
+  /** These limits, counted separately for each verified peer identity (mTLS). */
+  public RateLimitSettings perPeerIdentity() {
+    return new RateLimitSettings(limits, PEER_IDENTITY, maxCallers);
   }
 
   /** These limits, keeping at most {@code maxCallers} distinct callers' budgets. */

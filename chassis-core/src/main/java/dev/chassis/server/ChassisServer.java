@@ -7,6 +7,7 @@ import dev.chassis.discovery.consul.ConsulSettings;
 import dev.chassis.errors.ErrorInterceptors;
 import dev.chassis.health.ReadinessCheck;
 import dev.chassis.internal.health.ReadinessMonitor;
+import dev.chassis.internal.tls.ReloadingTls;
 import dev.chassis.observability.logging.LogContext;
 import dev.chassis.observability.logging.LoggingInterceptors;
 import dev.chassis.observability.metrics.ChassisMetrics;
@@ -14,15 +15,15 @@ import dev.chassis.observability.metrics.GrpcMetrics;
 import dev.chassis.observability.tracing.ChassisTracing;
 import dev.chassis.resilience.ResilienceInterceptors;
 import dev.chassis.resilience.ServerLimits;
+import dev.chassis.security.AuthorizationInterceptor;
+import dev.chassis.security.PeerIdentities;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
-import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
-import io.grpc.TlsServerCredentials;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -30,7 +31,6 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -89,6 +89,7 @@ public final class ChassisServer implements AutoCloseable {
   private final @Nullable ExecutorService ownedExecutor;
   private final List<LifecycleListener> listeners;
   private final @Nullable ServiceRegistry registry;
+  private final @Nullable ReloadingTls tlsReloading;
   private final boolean handleProcessSignals;
   private final AtomicBoolean draining = new AtomicBoolean();
   private final CountDownLatch terminated = new CountDownLatch(1);
@@ -106,6 +107,7 @@ public final class ChassisServer implements AutoCloseable {
     this.ownedExecutor = started.ownedExecutor;
     this.listeners = List.copyOf(builder.listeners);
     this.registry = started.registry;
+    this.tlsReloading = started.tlsReloading;
     this.handleProcessSignals = builder.inProcessName == null;
     this.shutdownHook =
         handleProcessSignals
@@ -224,9 +226,12 @@ public final class ChassisServer implements AutoCloseable {
     }
     stopExecutor(ownedExecutor);
     closeQuietly(systemMetrics);
+    if (tlsReloading != null) {
+      tlsReloading.close();
+    }
     for (ServerInterceptor interceptor : chain) {
       if (interceptor instanceof AutoCloseable closeable) {
-        closeQuietly(closeable); // e.g. the concurrency limit's gauges
+        closeQuietly(closeable); // e.g. the concurrency limit's gauges, the policy watcher
       }
     }
   }
@@ -360,7 +365,8 @@ public final class ChassisServer implements AutoCloseable {
       List<ServerInterceptor> chain,
       DrainableCalls healthCalls,
       @Nullable ExecutorService ownedExecutor,
-      @Nullable ServiceRegistry registry) {}
+      @Nullable ServiceRegistry registry,
+      @Nullable ReloadingTls tlsReloading) {}
 
   /** Builds and starts a {@link ChassisServer}. Not thread-safe; use once. */
   public static final class Builder {
@@ -374,6 +380,7 @@ public final class ChassisServer implements AutoCloseable {
     private @Nullable OpenTelemetry openTelemetry;
     private @Nullable String inProcessName;
     private @Nullable ServiceRegistry serviceRegistry;
+    private @Nullable ReloadingTls tlsReloading;
 
     private Builder(ChassisConfig config) {
       this.config = config;
@@ -535,7 +542,8 @@ public final class ChassisServer implements AutoCloseable {
                     chain,
                     healthCalls,
                     ownedExecutor,
-                    serviceRegistry));
+                    serviceRegistry,
+                    tlsReloading));
         started.installShutdownHandling();
         logger.info(
             "started {}: gRPC on {}, admin {}, services {}",
@@ -562,6 +570,10 @@ public final class ChassisServer implements AutoCloseable {
         }
         stopExecutor(ownedExecutor);
         closeQuietly(systemMetrics);
+        if (tlsReloading != null) {
+          tlsReloading.close();
+          tlsReloading = null;
+        }
         for (ServerInterceptor interceptor : chain) {
           if (interceptor instanceof AutoCloseable closeable) {
             closeQuietly(closeable);
@@ -596,10 +608,23 @@ public final class ChassisServer implements AutoCloseable {
       for (ServerServiceDefinition service : services) {
         builder.addService(ServerInterceptors.interceptForward(service, chain));
       }
-      builder.addService(ServerInterceptors.intercept(health.getHealthService(), healthCalls));
+      // Health and reflection stay outside the chain; with protect-health-and-reflection the
+      // peer identity and authorization interceptors guard them too.
+      List<ServerInterceptor> guards = new ArrayList<>();
+      if (config.authorization().protectHealthAndReflection()) {
+        for (ServerInterceptor interceptor : chain) {
+          if (interceptor instanceof AuthorizationInterceptor) {
+            guards.add(interceptor);
+          }
+        }
+      }
+      builder.addService(
+          ServerInterceptors.interceptForward(
+              ServerInterceptors.intercept(health.getHealthService(), healthCalls), guards));
       if (config.grpc().reflection()) {
-        builder.addService(ProtoReflectionServiceV1.newInstance());
-        builder.addService(reflectionV1Alpha());
+        builder.addService(
+            ServerInterceptors.interceptForward(ProtoReflectionServiceV1.newInstance(), guards));
+        builder.addService(ServerInterceptors.interceptForward(reflectionV1Alpha(), guards));
       }
       return builder.build();
     }
@@ -612,6 +637,9 @@ public final class ChassisServer implements AutoCloseable {
     private List<ServerInterceptor> chain(PrometheusMeterRegistry registry, OpenTelemetry tracing) {
       List<ServerInterceptor> chain = new ArrayList<>();
       chain.add(ChassisTracing.serverInterceptor(tracing));
+      if (config.tls().enabled()) {
+        chain.add(PeerIdentities.interceptor());
+      }
       chain.add(GrpcMetrics.serverInterceptor(registry));
       chain.add(LoggingInterceptors.mdc());
       ChassisConfig.AccessLog accessLog = config.accessLog();
@@ -627,6 +655,12 @@ public final class ChassisServer implements AutoCloseable {
         chain.add(ServerLimits.concurrencyLimit(limits.concurrency(), registry));
       }
       chain.add(ErrorInterceptors.exceptionMapping());
+      ChassisConfig.Authorization authorization = config.authorization();
+      if (authorization.policyFile() != null) {
+        chain.add(
+            AuthorizationInterceptor.fromFile(
+                authorization.policyFile(), authorization.reloadInterval()));
+      }
       chain.addAll(interceptors);
       return chain;
     }
@@ -639,10 +673,21 @@ public final class ChassisServer implements AutoCloseable {
       }
       ChassisConfig.Grpc grpc = config.grpc();
       InetSocketAddress address = new InetSocketAddress(grpc.host(), grpc.port());
-      NettyServerBuilder builder =
-          config.tls().enabled()
-              ? NettyServerBuilder.forAddress(address, credentials(config.tls()))
-              : NettyServerBuilder.forAddress(address);
+      NettyServerBuilder builder;
+      ChassisConfig.Tls tls = config.tls();
+      if (tls.enabled()) {
+        ReloadingTls.Server server =
+            ReloadingTls.server(
+                requireFile(tls.cert()),
+                requireFile(tls.key()),
+                tls.clientCa(),
+                tls.reloadInterval(),
+                config.serviceName());
+        tlsReloading = server.reloading();
+        builder = NettyServerBuilder.forAddress(address, server.credentials());
+      } else {
+        builder = NettyServerBuilder.forAddress(address);
+      }
       return builder
           .maxInboundMessageSize(grpc.maxInboundMessageSize())
           .maxInboundMetadataSize(grpc.maxInboundMetadataSize())
@@ -654,27 +699,11 @@ public final class ChassisServer implements AutoCloseable {
           .permitKeepAliveWithoutCalls(grpc.permitKeepAliveWithoutCalls());
     }
 
-    private static ServerCredentials credentials(ChassisConfig.Tls tls) {
-      try {
-        TlsServerCredentials.Builder credentials =
-            TlsServerCredentials.newBuilder()
-                .keyManager(requireFile(tls.cert()), requireFile(tls.key()));
-        if (tls.clientCa() != null) {
-          credentials
-              .trustManager(requireFile(tls.clientCa()))
-              .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
-        }
-        return credentials.build();
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read the TLS files of chassis.tls", e);
-      }
-    }
-
-    private static java.io.File requireFile(java.nio.file.@Nullable Path path) {
+    private static java.nio.file.Path requireFile(java.nio.file.@Nullable Path path) {
       if (path == null) {
         throw new IllegalStateException("TLS file missing");
       }
-      return path.toFile();
+      return path;
     }
 
     @SuppressWarnings("deprecation") // v1alpha is deprecated, and still what many tools speak.

@@ -31,6 +31,24 @@ public record ConsulSettings(
     Duration errorInitialBackoff,
     Duration errorMaxBackoff) {
 
+  /** Like the record's, with the token redacted. */
+  @Override
+  public String toString() {
+    return "ConsulSettings[address="
+        + address
+        + ", token="
+        + (token == null ? "none" : "<redacted>")
+        + ", requestTimeout="
+        + requestTimeout
+        + ", registration="
+        + registration
+        + ", check="
+        + check
+        + ", watchWait="
+        + watchWait
+        + "]";
+  }
+
   /** Whether an agent address is configured. */
   public boolean enabled() {
     return address != null;

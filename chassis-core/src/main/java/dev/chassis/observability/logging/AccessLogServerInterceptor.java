@@ -4,6 +4,7 @@ import static net.logstash.logback.argument.StructuredArguments.keyValue;
 import static net.logstash.logback.argument.StructuredArguments.value;
 
 import dev.chassis.internal.grpc.TrackedServerCall;
+import dev.chassis.security.PeerIdentities;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -14,6 +15,8 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -82,16 +85,17 @@ final class AccessLogServerInterceptor implements ServerInterceptor {
       Scope scope = context.makeCurrent();
       try {
         // grpc.method is in the MDC (one JSON key); the message repeats it as plain text.
-        logger
-            .atLevel(log.level)
-            .log(
-                "{} {} {} ms",
-                method,
-                value("grpc.code", code.name()),
-                value("duration_ms", durationMs),
-                keyValue("peer", peer(getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR))),
-                keyValue("messages_received", received),
-                keyValue("messages_sent", sent));
+        List<Object> arguments = new ArrayList<>(7);
+        arguments.add(method);
+        arguments.add(value("grpc.code", code.name()));
+        arguments.add(value("duration_ms", durationMs));
+        arguments.add(keyValue("peer", peer(getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR))));
+        // The verified client certificate's identity (mTLS), when there is one.
+        PeerIdentities.of(this)
+            .ifPresent(identity -> arguments.add(keyValue("peer.identity", identity.id())));
+        arguments.add(keyValue("messages_received", received));
+        arguments.add(keyValue("messages_sent", sent));
+        logger.atLevel(log.level).log("{} {} {} ms", arguments.toArray());
       } finally {
         scope.close();
         if (previousMethod == null) {
