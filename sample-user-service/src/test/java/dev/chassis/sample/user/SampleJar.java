@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
 final class SampleJar implements AutoCloseable {
   private static final Path JAR = Path.of("target", "sample-user-service.jar");
   private static final Pattern STARTED =
-      Pattern.compile("gRPC on [^:]+:(\\d+), admin on port (\\d+)");
+      Pattern.compile("gRPC on [^:]+:(\\d+)(?: \\(m?TLS\\))?, admin on port (\\d+)");
   private static final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
