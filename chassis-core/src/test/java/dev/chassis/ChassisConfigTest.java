@@ -193,6 +193,7 @@ class ChassisConfigTest {
     ConsulSettings consul = config.consul();
     assertThat(consul.enabled()).isTrue();
     assertThat(consul.token()).isEqualTo("secret-token");
+    assertThat(consul.toString()).doesNotContain("secret-token").contains("token=<redacted>");
     assertThat(consul.registration().advertiseAddress()).isEqualTo("10.1.2.3");
     assertThat(consul.registration().advertisePort()).isEqualTo(31000);
     ServiceInstance instance = ConsulServiceRegistry.instanceFor(config, 50051);

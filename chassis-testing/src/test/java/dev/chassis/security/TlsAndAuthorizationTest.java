@@ -78,12 +78,32 @@ class TlsAndAuthorizationTest {
   }
 
   @Test
-  void mtls_verifiedClient_succeeds_andTheHandlerSeesItsSpiffeId() throws Exception {
+  void mtls_verifiedClient_succeeds_andTheHandlerAndTheAccessLogSeeItsSpiffeId() throws Exception {
     ChassisServer server = start(true, "");
+    ch.qos.logback.classic.Logger accessLog =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("chassis.access");
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+        new ch.qos.logback.core.read.ListAppender<>();
+    lines.start();
+    accessLog.addAppender(lines);
+    ch.qos.logback.classic.Level level = accessLog.getLevel();
+    accessLog.setLevel(ch.qos.logback.classic.Level.INFO); // the tests' root level is WARN
+    try {
+      EchoResponse response = echo(channel(server, ca.client(ALLOWED)));
 
-    EchoResponse response = echo(channel(server, ca.client(ALLOWED)));
-
-    assertThat(response.getText()).isEqualTo(ALLOWED);
+      assertThat(response.getText()).isEqualTo(ALLOWED);
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () ->
+                  lines.list.stream()
+                      .flatMap(event -> java.util.Arrays.stream(event.getArgumentArray()))
+                      .anyMatch(
+                          argument -> argument.toString().equals("peer.identity=" + ALLOWED)));
+    } finally {
+      accessLog.setLevel(level);
+      accessLog.detachAppender(lines);
+    }
   }
 
   @Test
