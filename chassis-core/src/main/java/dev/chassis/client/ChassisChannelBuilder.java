@@ -133,55 +133,63 @@ public final class ChassisChannelBuilder {
   public ManagedChannel build() {
     String resolved = resolvedTarget();
     ReloadingTls.Client tls = tls();
-    ManagedChannelBuilder<?> builder =
-        Grpc.newChannelBuilder(
-            resolved, tls == null ? InsecureChannelCredentials.create() : tls.credentials());
-    if (resolved.startsWith(ConsulNameResolverProvider.SCHEME + ":")) {
-      builder.setNameResolverArg(ConsulNameResolverProvider.SETTINGS, config.consul());
-    }
-    builder
-        .defaultServiceConfig(serviceConfig())
-        // Our config is the source of truth; a DNS TXT service config must not replace it.
-        .disableServiceConfigLookUp()
-        .enableRetry()
-        .keepAliveTime(settings.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
-        .keepAliveTimeout(settings.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
-        .keepAliveWithoutCalls(settings.keepAliveWithoutCalls())
-        .maxInboundMessageSize(settings.maxInboundMessageSize())
-        .userAgent("chassis/" + config.serviceName());
-    if (settings.authority() != null) {
-      builder.overrideAuthority(settings.authority());
-    }
-    if (executor != null) {
-      builder.executor(executor);
-    }
-    // Outermost first: application interceptors, tracing (client span, traceparent), metrics,
-    // circuit breaker (sees each call's final outcome; grpc's retries run below all of these),
-    // default deadline, then marking failures received from the other service so a server
-    // handler cannot forward them as its own statuses.
-    List<ClientInterceptor> outermostFirst = new ArrayList<>(interceptors);
-    outermostFirst.add(
-        ChassisTracing.clientInterceptor(
-            openTelemetry != null
-                ? openTelemetry
-                : ChassisTracing.defaultOpenTelemetry(config.serviceName())));
-    MeterRegistry registry =
-        meterRegistry != null
-            ? meterRegistry
-            : ChassisMetrics.defaultRegistry(config.serviceName());
-    outermostFirst.add(GrpcMetrics.clientInterceptor(registry, serviceName));
-    if (settings.circuitBreaker().enabled()) {
+    try {
+      ManagedChannelBuilder<?> builder =
+          Grpc.newChannelBuilder(
+              resolved, tls == null ? InsecureChannelCredentials.create() : tls.credentials());
+      if (resolved.startsWith(ConsulNameResolverProvider.SCHEME + ":")) {
+        builder.setNameResolverArg(ConsulNameResolverProvider.SETTINGS, config.consul());
+      }
+      builder
+          .defaultServiceConfig(serviceConfig())
+          // Our config is the source of truth; a DNS TXT service config must not replace it.
+          .disableServiceConfigLookUp()
+          .enableRetry()
+          .keepAliveTime(settings.keepAliveTime().toNanos(), TimeUnit.NANOSECONDS)
+          .keepAliveTimeout(settings.keepAliveTimeout().toNanos(), TimeUnit.NANOSECONDS)
+          .keepAliveWithoutCalls(settings.keepAliveWithoutCalls())
+          .maxInboundMessageSize(settings.maxInboundMessageSize())
+          .userAgent("chassis/" + config.serviceName());
+      if (settings.authority() != null) {
+        builder.overrideAuthority(settings.authority());
+      }
+      if (executor != null) {
+        builder.executor(executor);
+      }
+      // Outermost first: application interceptors, tracing (client span, traceparent), metrics,
+      // circuit breaker (sees each call's final outcome; grpc's retries run below all of these),
+      // default deadline, then marking failures received from the other service so a server
+      // handler cannot forward them as its own statuses.
+      List<ClientInterceptor> outermostFirst = new ArrayList<>(interceptors);
       outermostFirst.add(
-          ResilienceInterceptors.circuitBreaker(settings.circuitBreaker(), serviceName, registry));
+          ChassisTracing.clientInterceptor(
+              openTelemetry != null
+                  ? openTelemetry
+                  : ChassisTracing.defaultOpenTelemetry(config.serviceName())));
+      MeterRegistry registry =
+          meterRegistry != null
+              ? meterRegistry
+              : ChassisMetrics.defaultRegistry(config.serviceName());
+      outermostFirst.add(GrpcMetrics.clientInterceptor(registry, serviceName));
+      if (settings.circuitBreaker().enabled()) {
+        outermostFirst.add(
+            ResilienceInterceptors.circuitBreaker(
+                settings.circuitBreaker(), serviceName, registry));
+      }
+      outermostFirst.add(ResilienceInterceptors.defaultDeadline(settings::timeoutFor));
+      outermostFirst.add(ErrorInterceptors.markDownstreamFailures(serviceName));
+      // grpc runs the last interceptor added first.
+      List<ClientInterceptor> chain = new ArrayList<>(outermostFirst);
+      Collections.reverse(chain);
+      builder.intercept(chain);
+      ManagedChannel channel = builder.build();
+      return tls == null ? channel : new ClosingChannel(channel, tls.reloading());
+    } catch (RuntimeException e) {
+      if (tls != null) {
+        tls.reloading().close(); // nothing else would stop re-reading its files
+      }
+      throw e;
     }
-    outermostFirst.add(ResilienceInterceptors.defaultDeadline(settings::timeoutFor));
-    outermostFirst.add(ErrorInterceptors.markDownstreamFailures(serviceName));
-    // grpc runs the last interceptor added first.
-    List<ClientInterceptor> chain = new ArrayList<>(outermostFirst);
-    Collections.reverse(chain);
-    builder.intercept(chain);
-    ManagedChannel channel = builder.build();
-    return tls == null ? channel : new ClosingChannel(channel, tls.reloading());
   }
 
   /** TLS whose files are re-read every reload-interval; null for plaintext. */

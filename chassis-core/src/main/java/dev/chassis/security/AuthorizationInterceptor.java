@@ -84,17 +84,28 @@ public final class AuthorizationInterceptor implements ServerInterceptor, AutoCl
       logger.debug(
           "denied {} to {} (policy {}, rule {})",
           path,
-          peer == null ? "an unauthenticated peer" : peer.id(),
+          peer == null ? "an unauthenticated peer" : escape(peer.id()),
           policy.name(),
           policy.matchingRule(path, peer, name -> values(headers, name)));
     }
+    // Without an identity the call was turned away for lack of one, unless a deny rule decided.
+    boolean deniedByRule =
+        String.valueOf(policy.matchingRule(path, peer, name -> values(headers, name)))
+            .startsWith("deny_rules/");
     Status status =
-        peer == null
+        peer == null && !deniedByRule
             ? Status.UNAUTHENTICATED.withDescription("a verified client certificate is required")
             : Status.PERMISSION_DENIED.withDescription(
-                peer.id() + " may not call " + call.getMethodDescriptor().getFullMethodName());
+                (peer == null ? "the caller" : peer.id())
+                    + " may not call "
+                    + call.getMethodDescriptor().getFullMethodName());
     call.close(status, new Metadata());
     return new ServerCall.Listener<>() {};
+  }
+
+  /** Certificate names are caller-controlled text: no line breaks into a plain-text log. */
+  private static String escape(String text) {
+    return text.replace("\r", "\\r").replace("\n", "\\n");
   }
 
   private static List<String> values(Metadata headers, String name) {

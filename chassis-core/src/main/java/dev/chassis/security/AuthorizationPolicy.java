@@ -31,15 +31,33 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>A rule matches when each of its parts that is present matches: {@code source.principals} (any
- * of them matches one of the peer's names, see {@link PeerIdentity#names()}; a rule with principals
- * never matches an unauthenticated peer), {@code request.paths} (any matches {@code
- * /package.Service/Method}) and {@code request.headers} (every listed header has one of its
- * values). Strings match exactly, or by prefix ({@code "abc*"}), suffix ({@code "*abc"}) or
- * anything ({@code "*"}). Deny rules are evaluated first: a matching deny rule denies, then a
- * matching allow rule allows, and everything else is denied. Immutable.
+ * of them matches one of the peer's names, see {@link PeerIdentity#names()}; an empty list matches
+ * any authenticated peer, and a rule with principals never matches an unauthenticated one), {@code
+ * request.paths} (any matches {@code /package.Service/Method}; an empty list matches every path)
+ * and {@code request.headers} (each listed header, its values joined with commas, matches one of
+ * the rule's values). Strings match exactly, or by prefix ({@code "abc*"}), suffix ({@code "*abc"})
+ * or any non-empty value ({@code "*"}). Deny rules are evaluated first: a matching deny rule
+ * denies, then a matching allow rule allows, and everything else is denied. Immutable.
  */
 public final class AuthorizationPolicy {
-  private static final ObjectMapper json = new ObjectMapper();
+  // Strict: a duplicated key (a second "deny_rules") must not silently replace the first.
+  private static final ObjectMapper json =
+      new ObjectMapper()
+          .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+
+  /** Headers A43 does not let rules match (besides pseudo-headers, grpc-* and -bin ones). */
+  private static final Set<String> UNMATCHABLE_HEADERS =
+      Set.of(
+          "host",
+          "connection",
+          "keep-alive",
+          "proxy-authenticate",
+          "proxy-authorization",
+          "te",
+          "trailer",
+          "transfer-encoding",
+          "upgrade");
+
   private static final Set<String> POLICY_KEYS = Set.of("name", "deny_rules", "allow_rules");
   private static final Set<String> RULE_KEYS = Set.of("name", "source", "request");
 
@@ -157,14 +175,33 @@ public final class AuthorizationPolicy {
         paths = matchers(request.get("paths"), where + ".request.paths");
         JsonNode headerList = request.get("headers");
         if (headerList != null) {
+          if (!headerList.isArray()) {
+            throw new IllegalArgumentException(
+                "authorization policy: " + where + ".request.headers must be a list");
+          }
           for (JsonNode header : headerList) {
             requireKnownKeys(header, Set.of("key", "values"), where + ".request.headers");
             String key = text(header, "key", where + ".request.headers").toLowerCase(Locale.ROOT);
-            if (key.startsWith(":") || key.startsWith("grpc-") || key.equals("host")) {
+            if (key.startsWith(":")
+                || key.startsWith("grpc-")
+                || key.endsWith(io.grpc.Metadata.BINARY_HEADER_SUFFIX)
+                || UNMATCHABLE_HEADERS.contains(key)) {
               throw new IllegalArgumentException(
                   "authorization policy: " + where + ": header \"" + key + "\" cannot be matched");
             }
-            headers.put(key, matchers(header.get("values"), where + ".request.headers.values"));
+            try {
+              io.grpc.Metadata.Key.of(key, io.grpc.Metadata.ASCII_STRING_MARSHALLER);
+            } catch (IllegalArgumentException e) {
+              throw new IllegalArgumentException(
+                  "authorization policy: " + where + ": \"" + key + "\" is not a header name", e);
+            }
+            List<Matcher> values =
+                matchers(header.get("values"), where + ".request.headers.values");
+            if (values == null || values.isEmpty()) {
+              throw new IllegalArgumentException(
+                  "authorization policy: " + where + ": header \"" + key + "\" needs values");
+            }
+            headers.put(key, values);
           }
         }
       }
@@ -220,31 +257,29 @@ public final class AuthorizationPolicy {
       Map<String, List<Matcher>> headers) {
     boolean matches(String path, @Nullable PeerIdentity peer, Function<String, List<String>> get) {
       if (principals != null) {
+        // A43: principals need an authenticated peer; an empty list matches any such peer.
         if (peer == null) {
           return false;
         }
-        boolean any = false;
-        for (Matcher matcher : principals) {
-          for (String name : peer.names()) {
-            any |= matcher.matches(name);
-          }
-        }
-        if (!any) {
+        if (!principals.isEmpty()
+            && principals.stream().noneMatch(m -> peer.names().stream().anyMatch(m::matches))) {
           return false;
         }
       }
-      if (paths != null && paths.stream().noneMatch(matcher -> matcher.matches(path))) {
+      // A43: an empty list of paths is the same as none: every path.
+      if (paths != null
+          && !paths.isEmpty()
+          && paths.stream().noneMatch(matcher -> matcher.matches(path))) {
         return false;
       }
       for (Map.Entry<String, List<Matcher>> header : headers.entrySet()) {
         List<String> values = get.apply(header.getKey());
-        boolean any = false;
-        for (String value : values) {
-          for (Matcher matcher : header.getValue()) {
-            any |= matcher.matches(value);
-          }
+        if (values.isEmpty()) {
+          return false;
         }
-        if (!any) {
+        // A43: a repeated header is matched as its values joined with commas.
+        String joined = String.join(",", values);
+        if (header.getValue().stream().noneMatch(matcher -> matcher.matches(joined))) {
           return false;
         }
       }
@@ -267,6 +302,9 @@ public final class AuthorizationPolicy {
     }
 
     boolean matches(String value) {
+      if (prefix && text.isEmpty()) {
+        return !value.isEmpty(); // A43: "*" matches any value, but not an empty one
+      }
       return prefix ? value.startsWith(text) : suffix ? value.endsWith(text) : value.equals(text);
     }
   }

@@ -102,12 +102,10 @@ public final class PeerIdentities {
     }
     String subject = certificate.getSubjectX500Principal().getName();
     String commonName = commonName(subject);
+    // What A43 matches principals against: URI SANs, DNS SANs, the subject DN.
     List<String> names = new ArrayList<>(uris);
     names.addAll(dnsNames);
     names.add(subject);
-    if (commonName != null) {
-      names.add(commonName);
-    }
     String spiffe =
         uris.stream()
             .filter(uri -> uri.toLowerCase(Locale.ROOT).startsWith("spiffe://"))

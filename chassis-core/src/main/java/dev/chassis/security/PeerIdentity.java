@@ -7,8 +7,8 @@ import java.util.List;
  *
  * @param id the identity: the SPIFFE ID (a {@code spiffe://} URI SAN) if the certificate has one,
  *     else its first DNS SAN, else its subject CN
- * @param names every name the certificate carries (URI SANs, DNS SANs, the subject DN and CN),
- *     which authorization policies match {@code source.principals} against
+ * @param names what authorization policies match {@code source.principals} against, as gRFC A43
+ *     does: the URI SANs, the DNS SANs, and the subject DN (such as {@code CN=orders,O=shop})
  */
 public record PeerIdentity(String id, List<String> names) {
   /** Copies the names. */

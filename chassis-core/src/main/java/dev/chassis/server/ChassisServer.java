@@ -646,6 +646,20 @@ public final class ChassisServer implements AutoCloseable {
       if (accessLog.enabled()) {
         chain.add(LoggingInterceptors.accessLog(accessLog.level(), accessLog.okSampleRate()));
       }
+      // Authorization before the limits, so callers it turns away use no one's budget; after the
+      // access log and metrics, so denials are logged and counted.
+      ChassisConfig.Authorization authorization = config.authorization();
+      if (authorization.policyFile() != null) {
+        if (!config.tls().mutual()) {
+          logger.warn(
+              "chassis.authorization.policy-file is set but client certificates are not required"
+                  + " (chassis.tls.client-ca): no caller has an identity, so rules with principals"
+                  + " never match");
+        }
+        chain.add(
+            AuthorizationInterceptor.fromFile(
+                authorization.policyFile(), authorization.reloadInterval()));
+      }
       ChassisConfig.Limits limits = config.limits();
       chain.add(ResilienceInterceptors.deadlineBounds(limits.maxDeadline()));
       if (limits.rate() != null) {
@@ -655,12 +669,6 @@ public final class ChassisServer implements AutoCloseable {
         chain.add(ServerLimits.concurrencyLimit(limits.concurrency(), registry));
       }
       chain.add(ErrorInterceptors.exceptionMapping());
-      ChassisConfig.Authorization authorization = config.authorization();
-      if (authorization.policyFile() != null) {
-        chain.add(
-            AuthorizationInterceptor.fromFile(
-                authorization.policyFile(), authorization.reloadInterval()));
-      }
       chain.addAll(interceptors);
       return chain;
     }

@@ -84,6 +84,76 @@ class AuthorizationPolicyTest {
         .hasMessageContaining("not JSON");
   }
 
+  @Test
+  void a43EdgeCases_emptyListsMatchAllAndTheStarNeedsAValue() {
+    AuthorizationPolicy denyAll =
+        AuthorizationPolicy.parse(
+            """
+            { "name": "p",
+              "deny_rules": [{ "name": "all-authenticated", "source": { "principals": [] },
+                               "request": { "paths": [] } }],
+              "allow_rules": [{ "name": "all" }] }
+            """);
+    assertThat(denyAll.evaluate("/a.B/C", ORDERS, NO_HEADERS))
+        .isEqualTo(AuthorizationPolicy.Decision.DENY);
+    assertThat(denyAll.evaluate("/a.B/C", null, NO_HEADERS))
+        .isEqualTo(AuthorizationPolicy.Decision.ALLOW);
+
+    AuthorizationPolicy anyTenant =
+        AuthorizationPolicy.parse(
+            """
+            { "name": "p", "allow_rules": [{ "name": "tenant",
+              "request": { "headers": [{ "key": "x-tenant", "values": ["*"] }] } }] }
+            """);
+    assertThat(anyTenant.evaluate("/a.B/C", null, name -> List.of("")))
+        .isEqualTo(AuthorizationPolicy.Decision.DENY);
+    assertThat(anyTenant.evaluate("/a.B/C", null, name -> List.of("a", "b")))
+        .isEqualTo(AuthorizationPolicy.Decision.ALLOW);
+  }
+
+  @Test
+  void repeatedHeaders_areMatchedJoinedWithCommas() {
+    AuthorizationPolicy policy =
+        AuthorizationPolicy.parse(
+            """
+            { "name": "p", "allow_rules": [{ "name": "both",
+              "request": { "headers": [{ "key": "x-role", "values": ["reader,writer"] }] } }] }
+            """);
+
+    assertThat(policy.evaluate("/a.B/C", null, name -> List.of("reader", "writer")))
+        .isEqualTo(AuthorizationPolicy.Decision.ALLOW);
+    assertThat(policy.evaluate("/a.B/C", null, name -> List.of("reader")))
+        .isEqualTo(AuthorizationPolicy.Decision.DENY);
+  }
+
+  @Test
+  void policiesThatWouldSilentlyWidenAreRejected() {
+    assertThatThrownBy(
+            () ->
+                AuthorizationPolicy.parse(
+                    "{\"name\":\"p\",\"deny_rules\":[{\"name\":\"d\"}],"
+                        + "\"allow_rules\":[],\"deny_rules\":[]}"))
+        .hasMessageContaining("Duplicate field");
+    assertThatThrownBy(
+            () ->
+                AuthorizationPolicy.parse(
+                    "{\"name\":\"p\",\"allow_rules\":[{\"name\":\"r\",\"request\":"
+                        + "{\"headers\":\"x-admin\"}}]}"))
+        .hasMessageContaining("headers must be a list");
+    assertThatThrownBy(
+            () ->
+                AuthorizationPolicy.parse(
+                    "{\"name\":\"p\",\"allow_rules\":[{\"name\":\"r\",\"request\":"
+                        + "{\"headers\":[{\"key\":\"x-token-bin\",\"values\":[\"a\"]}]}}]}"))
+        .hasMessageContaining("cannot be matched");
+    assertThatThrownBy(
+            () ->
+                AuthorizationPolicy.parse(
+                    "{\"name\":\"p\",\"allow_rules\":[{\"name\":\"r\",\"request\":"
+                        + "{\"headers\":[{\"key\":\"x-a\"}]}}]}"))
+        .hasMessageContaining("needs values");
+  }
+
   private static List<String> get(Map<String, List<String>> headers, String name) {
     return headers.getOrDefault(name, List.of());
   }

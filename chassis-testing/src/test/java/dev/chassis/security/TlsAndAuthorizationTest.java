@@ -119,6 +119,29 @@ class TlsAndAuthorizationTest {
   }
 
   @Test
+  void aKeyThatDoesNotBelongToTheCertificate_failsTheStart_andIsNeverLoadedOnRotation()
+      throws Exception {
+    TestPki.Files other = ca.server().write(Files.createTempDirectory(dir, "other"), "server");
+    Files.copy(other.key(), dir.resolve("mismatched.key"));
+    String mismatched =
+        "chassis.tls { cert = \"%s\", key = \"%s\" }"
+            .formatted(serverFiles.chain(), dir.resolve("mismatched.key"));
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> start(false, mismatched))
+        .hasMessageContaining("the key does not belong to the certificate");
+
+    // On rotation: a new certificate next to the old key stays unloaded; the old pair serves.
+    ChassisServer server = start(true, "chassis.tls.reload-interval = 100ms");
+    ManagedChannel channel = channel(server, ca.client(ALLOWED));
+    BigInteger serial = serverSerial(channel);
+    ca.server("half-rotated").writeChain(serverFiles.chain());
+    await()
+        .during(Duration.ofMillis(600))
+        .atMost(Duration.ofSeconds(2))
+        .until(() -> serverSerial(channel(server, ca.client(ALLOWED))).equals(serial));
+  }
+
+  @Test
   void rotation_newConnectionsGetTheNewCertificate_whileAnOpenStreamSurvives() throws Exception {
     ChassisServer server = start(true, "chassis.tls.reload-interval = 200ms");
     ManagedChannel before = channel(server, ca.client(ALLOWED));

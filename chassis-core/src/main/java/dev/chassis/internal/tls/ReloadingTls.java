@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -37,17 +39,19 @@ import org.slf4j.LoggerFactory;
 public final class ReloadingTls implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(ReloadingTls.class);
 
-  private final ScheduledExecutorService reloader;
+  /** One daemon thread re-reads the files of every server and channel in the process. */
+  private static final ScheduledExecutorService SCHEDULER =
+      Executors.newSingleThreadScheduledExecutor(
+          runnable -> {
+            Thread thread = new Thread(runnable, "chassis-tls-reload");
+            thread.setDaemon(true);
+            return thread;
+          });
+
   private final List<AutoCloseable> watches = new ArrayList<>();
 
   private ReloadingTls(String owner) {
-    this.reloader =
-        Executors.newSingleThreadScheduledExecutor(
-            runnable -> {
-              Thread thread = new Thread(runnable, "chassis-tls-reload-" + owner);
-              thread.setDaemon(true);
-              return thread;
-            });
+    logger.debug("TLS material for {}", owner);
   }
 
   /** Server credentials; mTLS (client certificates required and verified) when {@code clientCa}. */
@@ -108,95 +112,112 @@ public final class ReloadingTls implements AutoCloseable {
   private AdvancedTlsX509KeyManager keyManager(Path cert, Path key, Duration interval) {
     warnIfReadableByOthers(key);
     AdvancedTlsX509KeyManager manager = new AdvancedTlsX509KeyManager();
-    try {
-      manager.updateIdentityCredentials(cert.toFile(), key.toFile());
-      watch(
-          List.of(cert, key),
-          interval,
-          () -> manager.updateIdentityCredentials(cert.toFile(), key.toFile()),
-          "TLS certificate " + cert);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the TLS certificate " + cert + " or its key", e);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalArgumentException(
-          "invalid TLS certificate "
-              + cert
-              + " or key (expected PEM, PKCS#8 key): "
-              + e.getMessage(),
-          e);
-    }
-    logger.info("TLS certificate {} loaded; re-read every {}", cert, interval);
+    List<Path> files = List.of(cert, key);
+    Load load =
+        contents -> {
+          X509Certificate[] chain = Pem.certificates(contents.get(0));
+          PrivateKey privateKey = Pem.privateKey(contents.get(1));
+          Pem.requireMatch(chain, privateKey);
+          manager.updateIdentityCredentials(chain, privateKey);
+        };
+    String what = "TLS certificate " + cert;
+    watch(files, interval, load, what, "expected a PEM certificate chain and its PKCS#8 PEM key");
+    logger.info("{} loaded; re-read every {}", what, interval);
     return manager;
   }
 
   private AdvancedTlsX509TrustManager trustManager(
       Path bundle, Duration interval, AdvancedTlsX509TrustManager.Verification verification) {
+    AdvancedTlsX509TrustManager manager;
     try {
-      AdvancedTlsX509TrustManager manager =
-          AdvancedTlsX509TrustManager.newBuilder().setVerification(verification).build();
-      manager.updateTrustCredentials(bundle.toFile());
-      watch(
-          List.of(bundle),
-          interval,
-          () -> manager.updateTrustCredentials(bundle.toFile()),
-          "TLS trust bundle " + bundle);
-      return manager;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the TLS trust bundle " + bundle, e);
+      manager = AdvancedTlsX509TrustManager.newBuilder().setVerification(verification).build();
     } catch (GeneralSecurityException e) {
-      throw new IllegalArgumentException(
-          "invalid TLS trust bundle " + bundle + " (expected PEM certificates): " + e.getMessage(),
-          e);
+      throw new IllegalStateException("cannot create a TLS trust manager", e);
     }
+    Load load = contents -> manager.updateTrustCredentials(Pem.certificates(contents.get(0)));
+    watch(
+        List.of(bundle),
+        interval,
+        load,
+        "TLS trust bundle " + bundle,
+        "expected PEM CA certificates");
+    return manager;
   }
 
-  /** Loads new material. */
-  private interface Update {
-    void run() throws IOException, GeneralSecurityException;
+  /** Loads new material from the files' contents. */
+  private interface Load {
+    void accept(List<byte[]> contents) throws IOException, GeneralSecurityException;
   }
 
   /**
-   * Every {@code interval}, compares the files' contents with what was loaded last, and loads them
-   * again when they changed: a half-written pair (new certificate, old key) fails to load, is
-   * logged, and is retried on the next round, the old material staying in use meanwhile.
+   * Loads {@code files} now (failing the start when they are missing or invalid), then every {@code
+   * interval} reads them once, and loads them again when their contents changed and stayed the same
+   * for two rounds in a row (so a pair caught mid-write is not loaded). Material that does not load
+   * (a certificate without its key, an empty bundle) is logged, and the old one stays in use.
    */
-  private void watch(List<Path> files, Duration interval, Update update, String what) {
-    AtomicReference<String> loaded = new AtomicReference<>(fingerprint(files));
-    long millis = interval.toMillis();
+  private void watch(List<Path> files, Duration interval, Load load, String what, String expected) {
+    List<byte[]> initial;
+    try {
+      initial = read(files);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the " + what + ": " + e.getMessage(), e);
+    }
+    try {
+      load.accept(initial);
+    } catch (IOException | GeneralSecurityException e) {
+      throw new IllegalArgumentException(
+          "invalid " + what + " (" + expected + "): " + e.getMessage(), e);
+    }
+    AtomicReference<String> loaded = new AtomicReference<>(fingerprint(initial));
+    AtomicReference<String> seen = new AtomicReference<>(loaded.get());
+    long nanos = Math.max(1, interval.toNanos());
     ScheduledFuture<?> task =
-        reloader.scheduleWithFixedDelay(
+        SCHEDULER.scheduleWithFixedDelay(
             () -> {
-              String now = fingerprint(files);
-              if (now.equals(loaded.get())) {
+              List<byte[]> contents;
+              try {
+                contents = read(files);
+              } catch (IOException e) {
+                logger.warn("{} cannot be read; keeping the loaded one: {}", what, e.toString());
                 return;
               }
+              String now = fingerprint(contents);
+              String previous = seen.getAndSet(now);
+              if (now.equals(loaded.get()) || !now.equals(previous)) {
+                return; // unchanged, or changed since the last round: wait until it settles
+              }
               try {
-                update.run();
+                load.accept(contents);
                 loaded.set(now);
                 logger.info("{} reloaded", what);
               } catch (IOException | GeneralSecurityException | RuntimeException e) {
                 logger.warn(
-                    "{} changed but cannot be loaded yet; keeping the old one: {}",
+                    "{} changed but does not load ({}); keeping the old one: {}",
                     what,
-                    e.toString());
+                    expected,
+                    e.getMessage());
               }
             },
-            millis,
-            millis,
-            TimeUnit.MILLISECONDS);
+            nanos,
+            nanos,
+            TimeUnit.NANOSECONDS);
     watches.add(() -> task.cancel(false));
   }
 
-  /** A digest of the files' contents; a marker for a file that cannot be read right now. */
-  private static String fingerprint(List<Path> files) {
+  private static List<byte[]> read(List<Path> files) throws IOException {
+    List<byte[]> contents = new ArrayList<>();
+    for (Path file : files) {
+      contents.add(Files.readAllBytes(file));
+    }
+    return contents;
+  }
+
+  private static String fingerprint(List<byte[]> contents) {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      for (Path file : files) {
-        try {
-          digest.update(Files.readAllBytes(file));
-        } catch (IOException e) {
-          digest.update((byte) 0);
-        }
+      for (byte[] content : contents) {
+        digest.update(content);
+        digest.update((byte) 0);
       }
       return HexFormat.of().formatHex(digest.digest());
     } catch (java.security.NoSuchAlgorithmException e) {
@@ -231,6 +252,6 @@ public final class ReloadingTls implements AutoCloseable {
         logger.warn("stopping a TLS file watch failed", e);
       }
     }
-    reloader.shutdownNow();
+    watches.clear();
   }
 }
