@@ -13,10 +13,7 @@ import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,7 +23,6 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -171,37 +167,21 @@ class ConsulRollingRestartIT {
   }
 
   private Instance start() throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                java,
-                "-Dchassis.grpc.host=127.0.0.1",
-                "-Dchassis.admin.host=127.0.0.1",
+    SampleJar jar =
+        SampleJar.start(
+            Map.of("CONSUL_HTTP_ADDR", consul.address().toString()),
+            List.of(
                 "-Dchassis.discovery.consul.check.interval=1s",
-                "-Dchassis.discovery.consul.check.timeout=1s",
-                "-jar",
-                JAR.toString())
-            .redirectErrorStream(true);
-    builder.environment().put("CHASSIS_GRPC_PORT", "0");
-    builder.environment().put("CHASSIS_ADMIN_PORT", "0");
-    builder.environment().put("CONSUL_HTTP_ADDR", consul.address().toString());
-    Instance instance = new Instance(builder.start());
+                "-Dchassis.discovery.consul.check.timeout=1s"));
+    Instance instance = new Instance(jar);
     instances.add(instance);
-    await().atMost(Duration.ofSeconds(30)).until(() -> instance.port > 0);
     return instance;
   }
 
-  /** One sample process and its log. */
-  private static final class Instance {
-    final Process process;
-    final List<String> log = new CopyOnWriteArrayList<>();
-    volatile int port;
-
-    Instance(Process process) {
-      this.process = process;
-      Thread reader = new Thread(this::read, "instance-output");
-      reader.setDaemon(true);
-      reader.start();
+  /** One sample jar registered in the double. */
+  private record Instance(SampleJar jar, Process process, int port) {
+    Instance(SampleJar jar) {
+      this(jar, jar.process, jar.grpcPort());
     }
 
     String id() {
@@ -209,29 +189,7 @@ class ConsulRollingRestartIT {
     }
 
     int logIndexOf(String text) {
-      for (int i = 0; i < log.size(); i++) {
-        if (log.get(i).contains(text)) {
-          return i;
-        }
-      }
-      return -1;
-    }
-
-    private void read() {
-      try (BufferedReader reader =
-          new BufferedReader(
-              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = reader.readLine()) != null) {
-          log.add(line);
-          Matcher started = STARTED.matcher(line);
-          if (port == 0 && started.find()) {
-            port = Integer.parseInt(started.group(1));
-          }
-        }
-      } catch (IOException e) {
-        log.add("output closed: " + e);
-      }
+      return jar.logIndexOf(text);
     }
   }
 

@@ -43,6 +43,13 @@ final class SampleJar implements AutoCloseable {
 
   /** Starts the jar with {@code env} added and waits until it is ready. */
   static SampleJar start(Map<String, String> env) throws IOException {
+    return start(env, List.of());
+  }
+
+  /**
+   * Starts the jar with {@code env} and the JVM options {@code jvmArgs} (such as {@code -Dk=v}).
+   */
+  static SampleJar start(Map<String, String> env, List<String> jvmArgs) throws IOException {
     assertThat(JAR).as("run after 'package'").exists();
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> command = new ArrayList<>();
@@ -50,6 +57,7 @@ final class SampleJar implements AutoCloseable {
     command.add("-Dchassis.grpc.host=127.0.0.1");
     command.add("-Dchassis.admin.host=127.0.0.1");
     command.add("-Dchassis.health.check-interval=200ms");
+    command.addAll(jvmArgs);
     command.add("-jar");
     command.add(JAR.toString());
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
@@ -75,6 +83,16 @@ final class SampleJar implements AutoCloseable {
 
   int grpcPort() {
     return grpcPort;
+  }
+
+  /** The index of the first log line containing {@code text}, or -1. */
+  int logIndexOf(String text) {
+    for (int i = 0; i < log.size(); i++) {
+      if (log.get(i).contains(text)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   HttpResponse<String> get(String path) throws IOException, InterruptedException {
