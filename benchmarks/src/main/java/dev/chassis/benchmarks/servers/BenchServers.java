@@ -1,0 +1,431 @@
+package dev.chassis.benchmarks.servers;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.OutputStreamAppender;
+import dev.chassis.ChassisConfig;
+import dev.chassis.observability.logging.LoggingInterceptors;
+import dev.chassis.server.ChassisServer;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.common.CompletableResultCode;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.util.Collection;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import net.logstash.logback.encoder.LogstashEncoder;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts one server under test holding the {@link BenchUserService} users, in one of four kinds:
+ *
+ * <ul>
+ *   <li>{@code bare}: grpc-java's {@code NettyServerBuilder} with the service and nothing else (no
+ *       interceptors, no health, grpc's default executor).
+ *   <li>{@code chassis}: a {@link ChassisServer} with its default production stack (tracing,
+ *       metrics, logging context, access log, deadline bounds, concurrency limit, error mapping,
+ *       health, reflection), admin endpoint off. Tracing is a real OpenTelemetry SDK sampling
+ *       parent-based with root ratio {@code --trace-ratio} (default 1.0, Chassis' own default),
+ *       batching spans to an exporter that drops them. The access log runs at Chassis' default
+ *       ({@code ok-sample-rate = 1.0}), JSON-encoded by logstash-logback-encoder to {@code
+ *       --access-log}.
+ *   <li>{@code chassis-full}: {@code chassis} with every trace recorded and exported in batches
+ *       (always-on sampler, whatever the caller's flag; no-op exporter) and every call
+ *       access-logged ({@code chassis.logging.access-log.ok-sample-rate = 1.0}).
+ *   <li>{@code rest}: the same users as JSON over HTTP/1.1 on the JDK's HTTP server (see {@code
+ *       RestUserServer}); {@code GET /__stats} returns the bytes counted, which are also printed on
+ *       exit.
+ * </ul>
+ *
+ * <p>Seeded user {@code i} has id {@link BenchUserService#seedId(int)}, so {@code seedId(0)} exists
+ * whenever {@code --users} is at least 1. Usage:
+ *
+ * <pre>{@code
+ * java -cp ... dev.chassis.benchmarks.servers.BenchServers --kind chassis --port 50051 --users 1000
+ * java -cp ... dev.chassis.benchmarks.servers.BenchServers --kind rest --port 8080 --users 1000
+ * }</pre>
+ *
+ * <p>Flags: {@code --kind bare|chassis|chassis-full|rest} (required), {@code --port P} (default
+ * 50051; 0 picks one), {@code --host H} (default 0.0.0.0), {@code --users N} (default 1000), {@code
+ * --threads N} (REST handler threads, and Chassis' {@code executor-threads}; default 0 meaning
+ * max(16, 4 × CPUs) as in Chassis; bare uses grpc's default executor), {@code --trace-ratio X}
+ * (chassis only), {@code --access-log discard|stdout} (chassis kinds; default discard: encoded,
+ * then thrown away). The line {@code listening <kind> <port>} goes to stdout once serving; the
+ * server runs until the process is stopped (SIGINT or SIGTERM).
+ */
+public final class BenchServers {
+  /** The server variants. */
+  public enum Kind {
+    /** Plain grpc-java. */
+    BARE,
+    /** Chassis with its defaults. */
+    CHASSIS,
+    /** Chassis tracing and access-logging every call. */
+    CHASSIS_FULL,
+    /** JSON over HTTP/1.1. */
+    REST;
+
+    /** Parses {@code bare}, {@code chassis}, {@code chassis-full} or {@code rest}. */
+    public static Kind parse(String value) {
+      for (Kind kind : values()) {
+        if (kind.label().equals(value)) {
+          return kind;
+        }
+      }
+      throw new IllegalArgumentException(
+          "--kind: " + value + " (expected: bare, chassis, chassis-full or rest)");
+    }
+
+    /** The command-line spelling. */
+    public String label() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+  }
+
+  /**
+   * What to start.
+   *
+   * @param kind the variant
+   * @param host address to bind
+   * @param port port to bind; 0 picks a free one
+   * @param users users seeded before serving
+   * @param threads handler threads; 0: max(16, 4 × CPUs); ignored by {@code bare}
+   * @param traceRatio root-span sampling ratio of {@code chassis}, 0..1
+   * @param accessLogToStdout whether access-log lines are written to stdout instead of discarded
+   */
+  public record Settings(
+      Kind kind,
+      String host,
+      int port,
+      int users,
+      int threads,
+      double traceRatio,
+      boolean accessLogToStdout) {
+    /** Validates. */
+    public Settings {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("--port: " + port + " (expected: 0..65535)");
+      }
+      if (users < 0) {
+        throw new IllegalArgumentException("--users: " + users + " (expected: >= 0)");
+      }
+      if (threads < 0) {
+        throw new IllegalArgumentException("--threads: " + threads + " (expected: >= 0)");
+      }
+      if (!(traceRatio >= 0 && traceRatio <= 1)) {
+        throw new IllegalArgumentException("--trace-ratio: " + traceRatio + " (expected: 0..1)");
+      }
+    }
+
+    /** {@code kind} on 127.0.0.1, a free port, 100 users, defaults otherwise: for tests. */
+    public static Settings forLoopback(Kind kind) {
+      return new Settings(kind, "127.0.0.1", 0, 100, 0, 1.0, false);
+    }
+
+    int handlerThreads() {
+      return threads > 0 ? threads : Math.max(16, 4 * Runtime.getRuntime().availableProcessors());
+    }
+  }
+
+  /** A started server. Closing stops it at once (no drain). */
+  public interface BenchServer extends AutoCloseable {
+    /** The bound port. */
+    int port();
+
+    /** The kind started. */
+    Kind kind();
+
+    /** Counters worth printing on exit (the REST server's bytes), or an empty string. */
+    String stats();
+
+    @Override
+    void close();
+  }
+
+  private BenchServers() {}
+
+  /** Starts a server; see the class comment for flags. */
+  public static void main(String[] args) throws Exception {
+    Settings settings;
+    try {
+      settings = parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+      System.err.println(
+          "Usage: BenchServers --kind bare|chassis|chassis-full|rest [--port P] [--host H]"
+              + " [--users N] [--threads N] [--trace-ratio X] [--access-log discard|stdout]");
+      System.exit(2);
+      return;
+    }
+    BenchServer server = start(settings);
+    CountDownLatch stopped = new CountDownLatch(1);
+    PrintStream out = System.out;
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  String stats = server.stats();
+                  server.close();
+                  if (!stats.isEmpty()) {
+                    out.println("stats " + stats);
+                  }
+                  out.flush();
+                  stopped.countDown();
+                },
+                "bench-server-stop"));
+    out.println("listening " + settings.kind().label() + " " + server.port());
+    out.flush();
+    stopped.await();
+  }
+
+  static Settings parse(String[] args) {
+    Kind kind = null;
+    String host = "0.0.0.0";
+    int port = 50051;
+    int users = 1000;
+    int threads = 0;
+    double traceRatio = 1.0;
+    boolean stdout = false;
+    for (int i = 0; i < args.length; i += 2) {
+      String flag = args[i];
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException(flag + ": missing value");
+      }
+      String value = args[i + 1];
+      try {
+        switch (flag) {
+          case "--kind" -> kind = Kind.parse(value);
+          case "--host" -> host = value;
+          case "--port" -> port = Integer.parseInt(value);
+          case "--users" -> users = Integer.parseInt(value);
+          case "--threads" -> threads = Integer.parseInt(value);
+          case "--trace-ratio" -> traceRatio = Double.parseDouble(value);
+          case "--access-log" -> {
+            switch (value) {
+              case "stdout" -> stdout = true;
+              case "discard" -> stdout = false;
+              default ->
+                  throw new IllegalArgumentException(
+                      "--access-log: " + value + " (expected: discard or stdout)");
+            }
+          }
+          default -> throw new IllegalArgumentException("unknown flag: " + flag);
+        }
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(flag + ": not a number: " + value, e);
+      }
+    }
+    if (kind == null) {
+      throw new IllegalArgumentException("--kind is required");
+    }
+    return new Settings(kind, host, port, users, threads, traceRatio, stdout);
+  }
+
+  /**
+   * Seeds the users and starts serving.
+   *
+   * @throws IOException when the port cannot be bound
+   */
+  public static BenchServer start(Settings settings) throws IOException {
+    UserStore store = new UserStore();
+    store.seed(settings.users());
+    InetSocketAddress address = new InetSocketAddress(settings.host(), settings.port());
+    return switch (settings.kind()) {
+      case BARE -> startBare(store, address);
+      case CHASSIS, CHASSIS_FULL -> startChassis(store, settings);
+      case REST -> startRest(store, address, settings.handlerThreads());
+    };
+  }
+
+  private static BenchServer startBare(UserStore store, InetSocketAddress address)
+      throws IOException {
+    Server server =
+        NettyServerBuilder.forAddress(address)
+            .addService(new BenchUserService(store))
+            .build()
+            .start();
+    return new BenchServer() {
+      @Override
+      public int port() {
+        return server.getPort();
+      }
+
+      @Override
+      public Kind kind() {
+        return Kind.BARE;
+      }
+
+      @Override
+      public String stats() {
+        return "";
+      }
+
+      @Override
+      public void close() {
+        server.shutdownNow();
+        awaitQuietly(() -> server.awaitTermination(5, TimeUnit.SECONDS));
+      }
+    };
+  }
+
+  private static BenchServer startChassis(UserStore store, Settings settings) throws IOException {
+    boolean full = settings.kind() == Kind.CHASSIS_FULL;
+    routeAccessLog(settings.accessLogToStdout() ? System.out : OutputStream.nullOutputStream());
+    Sampler sampler =
+        full
+            ? Sampler.alwaysOn()
+            : Sampler.parentBased(Sampler.traceIdRatioBased(settings.traceRatio()));
+    OpenTelemetrySdk tracing =
+        OpenTelemetrySdk.builder()
+            .setTracerProvider(
+                SdkTracerProvider.builder()
+                    .setSampler(sampler)
+                    .addSpanProcessor(BatchSpanProcessor.builder(new DroppingExporter()).build())
+                    .build())
+            .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
+            .build();
+    StringBuilder hocon = new StringBuilder();
+    hocon.append("chassis.service.name = bench-").append(settings.kind().label()).append('\n');
+    hocon
+        .append("chassis.grpc { host = \"")
+        .append(settings.host())
+        .append("\", port = ")
+        .append(settings.port());
+    if (settings.threads() > 0) {
+      hocon.append(", executor-threads = ").append(settings.threads());
+    }
+    hocon.append(" }\n");
+    hocon.append("chassis.admin.port = -1\n");
+    hocon.append("chassis.shutdown { drain-delay = 0s, grace = 2s, handle-signals = false }\n");
+    if (full) {
+      hocon.append(
+          "chassis.logging.access-log { enabled = true, level = INFO, ok-sample-rate = 1.0 }\n");
+    }
+    ChassisServer server;
+    try {
+      server =
+          ChassisServer.newBuilder(ChassisConfig.of(hocon.toString()))
+              .addService(new BenchUserService(store))
+              .openTelemetry(tracing)
+              .start();
+    } catch (IOException | RuntimeException e) {
+      tracing.close();
+      throw e;
+    }
+    Kind kind = settings.kind();
+    return new BenchServer() {
+      @Override
+      public int port() {
+        return server.port();
+      }
+
+      @Override
+      public Kind kind() {
+        return kind;
+      }
+
+      @Override
+      public String stats() {
+        return "";
+      }
+
+      @Override
+      public void close() {
+        server.close();
+        tracing.shutdown().join(5, TimeUnit.SECONDS);
+      }
+    };
+  }
+
+  private static BenchServer startRest(UserStore store, InetSocketAddress address, int threads)
+      throws IOException {
+    RestUserServer server = new RestUserServer(store, address, threads);
+    return new BenchServer() {
+      @Override
+      public int port() {
+        return server.port();
+      }
+
+      @Override
+      public Kind kind() {
+        return Kind.REST;
+      }
+
+      @Override
+      public String stats() {
+        return server.statsJson();
+      }
+
+      @Override
+      public void close() {
+        server.close();
+      }
+    };
+  }
+
+  /**
+   * Sends {@code chassis.access} at INFO through the JSON encoder into {@code out}: the work a real
+   * service does per logged call, whatever the benchmarks' logback.xml says (it only shows
+   * warnings).
+   */
+  private static void routeAccessLog(OutputStream out) {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    LogstashEncoder encoder = new LogstashEncoder();
+    encoder.setContext(context);
+    encoder.start();
+    OutputStreamAppender<ILoggingEvent> appender = new OutputStreamAppender<>();
+    appender.setContext(context);
+    appender.setEncoder(encoder);
+    appender.setOutputStream(out);
+    appender.start();
+    Logger access = context.getLogger(LoggingInterceptors.ACCESS_LOGGER);
+    access.detachAndStopAllAppenders();
+    access.setAdditive(false);
+    access.setLevel(Level.INFO);
+    access.addAppender(appender);
+  }
+
+  private interface Wait {
+    boolean await() throws InterruptedException;
+  }
+
+  private static void awaitQuietly(Wait wait) {
+    try {
+      wait.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Accepts and forgets spans: the SDK does all its work, nothing leaves the process. */
+  private static final class DroppingExporter implements SpanExporter {
+    @Override
+    public CompletableResultCode export(Collection<SpanData> spans) {
+      return CompletableResultCode.ofSuccess();
+    }
+
+    @Override
+    public CompletableResultCode flush() {
+      return CompletableResultCode.ofSuccess();
+    }
+
+    @Override
+    public CompletableResultCode shutdown() {
+      return CompletableResultCode.ofSuccess();
+    }
+  }
+}
