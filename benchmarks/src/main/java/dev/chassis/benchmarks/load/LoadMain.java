@@ -1,0 +1,397 @@
+package dev.chassis.benchmarks.load;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+import dev.chassis.benchmarks.servers.BenchUserService;
+import dev.chassis.sample.user.v1.CreateUserRequest;
+import dev.chassis.sample.user.v1.GetUserRequest;
+import dev.chassis.sample.user.v1.ListUsersRequest;
+import dev.chassis.sample.user.v1.UserServiceGrpc;
+import io.grpc.MethodDescriptor;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthGrpc;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongFunction;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A load generator for the benchmark servers in the spirit of ghz: one method or endpoint, a closed
+ * or open model, latency percentiles from HdrHistogram and outcomes by status code.
+ *
+ * <pre>{@code
+ * # gRPC, closed model: 50 workers with one call in flight each, over 2 connections, 10 s measured
+ * java -cp ... dev.chassis.benchmarks.load.LoadMain 127.0.0.1:50051 --method GetUser \
+ *     --concurrency 50 --connections 2 --warmup 3s --duration 10s
+ * # gRPC, open model: 2000 calls/s whatever the server does (no coordinated omission), as JSON
+ * java -cp ... dev.chassis.benchmarks.load.LoadMain 127.0.0.1:50051 --method ListUsers \
+ *     --page-size 10 --rate 2000 --duration 10s --json
+ * # REST (BenchServers --kind rest)
+ * java -cp ... dev.chassis.benchmarks.load.LoadMain 127.0.0.1:8080 --rest 'GET /v1/users/{id}' \
+ *     --concurrency 50 --duration 10s
+ * }</pre>
+ *
+ * <p>Flags (the target {@code host:port} is the one positional argument, or {@code --target}):
+ *
+ * <ul>
+ *   <li>{@code --method GetUser|ListUsers|CreateUser|Health}: the gRPC method (default GetUser); or
+ *       {@code --rest 'METHOD /path'}: a REST endpoint, {@code {id}}, {@code {page_size}} and
+ *       {@code {n}} replaced in the path.
+ *   <li>{@code --concurrency C}: closed model, C workers (default 10); or {@code --rate R}: open
+ *       model, R calls started per second, at most {@code --max-outstanding} (default 10000) in
+ *       flight, calls due beyond that counted as not sent.
+ *   <li>{@code --duration D} measured (default 10s) or {@code --calls N} measured calls; {@code
+ *       --warmup W} before, not recorded (default 0s). Durations: {@code 500ms}, {@code 10s},
+ *       {@code 2m} or plain seconds.
+ *   <li>{@code --id ID} (default the first seeded user), {@code --page-size N} (default 10), {@code
+ *       --page-token T}, {@code --name}, {@code --email} (CreateUser; default {@code
+ *       bench-{n}@example.com}, {@code {n}} being unique per call), {@code --service S} (Health);
+ *       or {@code --data-file F}: the request as JSON, parsed with {@code JsonFormat} into the
+ *       method's request message (for REST: the request body), {@code {n}} replaced in CreateUser
+ *       names and emails.
+ *   <li>{@code --connections K}: gRPC channels (one TCP connection each), calls spread round-robin
+ *       (default 1). {@code --timeout T}: each call's deadline (default 10s).
+ *   <li>{@code --json}: print the result as one JSON object instead of text.
+ * </ul>
+ *
+ * <p>Latency is of successful calls, in microseconds: from the send in the closed model, from the
+ * intended send in the open model. Throughput counts every call with an outcome. Exit status: 0, or
+ * 2 for bad flags.
+ */
+public final class LoadMain {
+  private LoadMain() {}
+
+  /** Runs one load test; see the class comment for flags. */
+  public static void main(String[] args) throws Exception {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs one load test, printing to {@code out}; returns the exit status. */
+  static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+    LoadOptions options;
+    try {
+      options = LoadOptions.parse(args);
+    } catch (IllegalArgumentException e) {
+      err.println(e.getMessage());
+      err.println("Run with --help for the flags.");
+      return 2;
+    }
+    if (options == null) {
+      out.println(LoadOptions.USAGE);
+      return 0;
+    }
+    LoadResult result;
+    try (CallTarget target = newTarget(options)) {
+      result = run(options, target);
+    }
+    out.print(options.json ? result.toJson() + "\n" : result.toText());
+    out.flush();
+    return 0;
+  }
+
+  /** Runs the options' model against {@code target}. */
+  static LoadResult run(LoadOptions options, CallTarget target) throws InterruptedException {
+    LoadRunner runner =
+        new LoadRunner(target, options.warmup, options.duration, options.calls, options.timeout);
+    return options.rate > 0
+        ? runner.runOpen(options.rate, options.maxOutstanding)
+        : runner.runClosed(options.concurrency);
+  }
+
+  static CallTarget newTarget(LoadOptions options) throws IOException {
+    // Unique per run, so CreateUser's {n} emails do not collide with an earlier run's.
+    String runId = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
+    String data = options.dataFile == null ? null : Files.readString(Path.of(options.dataFile));
+    if (options.rest != null) {
+      return restTarget(options, runId, data);
+    }
+    return grpcTarget(options, runId, data);
+  }
+
+  private static CallTarget restTarget(LoadOptions options, String runId, @Nullable String data) {
+    String[] parts = options.rest.trim().split("\\s+", 2);
+    if (parts.length != 2 || !parts[1].startsWith("/")) {
+      throw new IllegalArgumentException(
+          "--rest: " + options.rest + " (expected: 'METHOD /path', such as 'GET /v1/users/{id}')");
+    }
+    String method = parts[0].toUpperCase(Locale.ROOT);
+    String template =
+        parts[1]
+            .replace("{id}", options.id)
+            .replace("{page_size}", Integer.toString(options.pageSize));
+    boolean perCall = template.contains("{n}");
+    LongFunction<String> paths =
+        perCall ? n -> template.replace("{n}", runId + "-" + n) : n -> template;
+    String bodyTemplate;
+    if (data != null) {
+      bodyTemplate = data;
+    } else if (method.equals("POST") || method.equals("PUT")) {
+      bodyTemplate =
+          "{\"name\":\"" + json(options.name) + "\",\"email\":\"" + json(options.email) + "\"}";
+    } else {
+      bodyTemplate = "";
+    }
+    LongFunction<String> bodies =
+        bodyTemplate.contains("{n}")
+            ? n -> bodyTemplate.replace("{n}", runId + "-" + n)
+            : n -> bodyTemplate;
+    return new RestTarget(
+        options.host, options.port, method, parts[1], paths, bodies, options.timeout);
+  }
+
+  private static CallTarget grpcTarget(LoadOptions options, String runId, @Nullable String data)
+      throws InvalidProtocolBufferException {
+    MethodDescriptor<? extends Message, ? extends Message> method;
+    Message.Builder request;
+    switch (options.method) {
+      case "GetUser" -> {
+        method = UserServiceGrpc.getGetUserMethod();
+        request = GetUserRequest.newBuilder().setId(options.id);
+      }
+      case "ListUsers" -> {
+        method = UserServiceGrpc.getListUsersMethod();
+        request =
+            ListUsersRequest.newBuilder()
+                .setPageSize(options.pageSize)
+                .setPageToken(options.pageToken);
+      }
+      case "CreateUser" -> {
+        method = UserServiceGrpc.getCreateUserMethod();
+        request = CreateUserRequest.newBuilder().setName(options.name).setEmail(options.email);
+      }
+      case "Health" -> {
+        method = HealthGrpc.getCheckMethod();
+        request = HealthCheckRequest.newBuilder().setService(options.service);
+      }
+      default ->
+          throw new IllegalArgumentException(
+              "--method: "
+                  + options.method
+                  + " (expected: GetUser, ListUsers, CreateUser or Health)");
+    }
+    if (data != null) {
+      request.clear();
+      JsonFormat.parser().merge(data, request);
+    }
+    Message prototype = request.build();
+    LongFunction<Message> requests;
+    if (prototype instanceof CreateUserRequest create
+        && (create.getName().contains("{n}") || create.getEmail().contains("{n}"))) {
+      requests =
+          n -> {
+            String unique = runId + "-" + n;
+            return create.toBuilder()
+                .setName(create.getName().replace("{n}", unique))
+                .setEmail(create.getEmail().replace("{n}", unique))
+                .build();
+          };
+    } else {
+      requests = n -> prototype;
+    }
+    return new GrpcTarget(
+        options.host,
+        options.port,
+        options.connections,
+        method,
+        requests,
+        options.timeout.toNanos());
+  }
+
+  private static String json(String value) {
+    return value.replace("\\", "\\\\").replace("\"", "\\\"");
+  }
+
+  /** The command-line flags. */
+  static final class LoadOptions {
+    static final String USAGE =
+        String.join(
+            "\n",
+            "Usage: LoadMain HOST:PORT [flags]",
+            "  --method GetUser|ListUsers|CreateUser|Health   gRPC method (default GetUser)",
+            "  --rest 'METHOD /path'   REST endpoint instead; {id} {page_size} {n} replaced",
+            "  --concurrency C         closed model: C workers (default 10)",
+            "  --rate R                open model: R calls/s started on schedule",
+            "  --max-outstanding N     open model: calls in flight at most (default 10000)",
+            "  --duration D | --calls N   measured part (default 10s)",
+            "  --warmup W              not recorded, before (default 0s)",
+            "  --connections K         gRPC channels (default 1)",
+            "  --timeout T             per-call deadline (default 10s)",
+            "  --id ID --page-size N --page-token T --name S --email S --service S",
+            "  --data-file F           request as JSON (JsonFormat; REST: the body)",
+            "  --json                  print one JSON object");
+
+    String host = "";
+    int port;
+    String method = "GetUser";
+    @Nullable String rest;
+    int concurrency = 10;
+    double rate;
+    int maxOutstanding = 10_000;
+    Duration duration = Duration.ofSeconds(10);
+    long calls;
+    Duration warmup = Duration.ZERO;
+    int connections = 1;
+    Duration timeout = Duration.ofSeconds(10);
+    String id = BenchUserService.seedId(0);
+    int pageSize = 10;
+    String pageToken = "";
+    String name = "Bench User {n}";
+    String email = "bench-{n}@example.com";
+    String service = "";
+    @Nullable String dataFile;
+    boolean json;
+
+    /**
+     * Parses flags; null for {@code --help}.
+     *
+     * @throws IllegalArgumentException naming the flag, the value and what was expected
+     */
+    static @Nullable LoadOptions parse(String[] args) {
+      LoadOptions options = new LoadOptions();
+      String target = null;
+      boolean concurrencySet = false;
+      boolean durationSet = false;
+      for (int i = 0; i < args.length; i++) {
+        String flag = args[i];
+        switch (flag) {
+          case "--help", "-h" -> {
+            return null;
+          }
+          case "--json" -> {
+            options.json = true;
+            continue;
+          }
+          default -> {}
+        }
+        if (!flag.startsWith("--")) {
+          if (target != null) {
+            throw new IllegalArgumentException("unexpected argument: " + flag);
+          }
+          target = flag;
+          continue;
+        }
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException(flag + ": missing value");
+        }
+        String value = args[++i];
+        try {
+          switch (flag) {
+            case "--target" -> target = value;
+            case "--method" -> options.method = value;
+            case "--rest" -> options.rest = value;
+            case "--concurrency" -> {
+              options.concurrency = positive(flag, Integer.parseInt(value));
+              concurrencySet = true;
+            }
+            case "--rate" -> {
+              options.rate = Double.parseDouble(value);
+              if (!(options.rate > 0)) {
+                throw new IllegalArgumentException(flag + ": " + value + " (expected: > 0)");
+              }
+            }
+            case "--max-outstanding" ->
+                options.maxOutstanding = positive(flag, Integer.parseInt(value));
+            case "--duration" -> {
+              options.duration = duration(flag, value);
+              durationSet = true;
+              if (options.duration.isZero()) {
+                throw new IllegalArgumentException(flag + ": " + value + " (expected: > 0)");
+              }
+            }
+            case "--calls" -> options.calls = positive(flag, Long.parseLong(value));
+            case "--warmup" -> options.warmup = duration(flag, value);
+            case "--connections" -> options.connections = positive(flag, Integer.parseInt(value));
+            case "--timeout" -> {
+              options.timeout = duration(flag, value);
+              if (options.timeout.isZero()) {
+                throw new IllegalArgumentException(flag + ": " + value + " (expected: > 0)");
+              }
+            }
+            case "--id" -> options.id = value;
+            case "--page-size" -> {
+              options.pageSize = Integer.parseInt(value);
+              if (options.pageSize < 0) {
+                throw new IllegalArgumentException(flag + ": " + value + " (expected: >= 0)");
+              }
+            }
+            case "--page-token" -> options.pageToken = value;
+            case "--name" -> options.name = value;
+            case "--email" -> options.email = value;
+            case "--service" -> options.service = value;
+            case "--data-file" -> options.dataFile = value;
+            default -> throw new IllegalArgumentException("unknown flag: " + flag);
+          }
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(flag + ": not a number: " + value, e);
+        }
+      }
+      if (target == null) {
+        throw new IllegalArgumentException("missing target HOST:PORT");
+      }
+      int colon = target.lastIndexOf(':');
+      if (colon <= 0) {
+        throw new IllegalArgumentException("target: " + target + " (expected: HOST:PORT)");
+      }
+      options.host = target.substring(0, colon);
+      try {
+        options.port = Integer.parseInt(target.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("target: " + target + " (expected: HOST:PORT)", e);
+      }
+      if (options.rate > 0 && concurrencySet) {
+        throw new IllegalArgumentException("--rate and --concurrency exclude each other");
+      }
+      if (options.calls > 0 && durationSet) {
+        throw new IllegalArgumentException("--duration and --calls exclude each other");
+      }
+      return options;
+    }
+
+    private static int positive(String flag, int value) {
+      if (value <= 0) {
+        throw new IllegalArgumentException(flag + ": " + value + " (expected: > 0)");
+      }
+      return value;
+    }
+
+    private static long positive(String flag, long value) {
+      if (value <= 0) {
+        throw new IllegalArgumentException(flag + ": " + value + " (expected: > 0)");
+      }
+      return value;
+    }
+
+    /** {@code 250ms}, {@code 10s}, {@code 2m} or plain seconds. */
+    static Duration duration(String flag, String value) {
+      try {
+        Duration parsed;
+        if (value.endsWith("ms")) {
+          parsed = Duration.ofMillis(Long.parseLong(value.substring(0, value.length() - 2)));
+        } else if (value.endsWith("s")) {
+          parsed = seconds(value.substring(0, value.length() - 1));
+        } else if (value.endsWith("m")) {
+          parsed = Duration.ofMinutes(Long.parseLong(value.substring(0, value.length() - 1)));
+        } else {
+          parsed = seconds(value);
+        }
+        if (parsed.isNegative()) {
+          throw new IllegalArgumentException(flag + ": " + value + " (expected: >= 0)");
+        }
+        return parsed;
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            flag + ": " + value + " (expected: a duration such as 500ms, 10s or 2m)", e);
+      }
+    }
+
+    private static Duration seconds(String number) {
+      return Duration.ofNanos(Math.round(Double.parseDouble(number) * 1e9));
+    }
+  }
+}
