@@ -198,6 +198,6 @@ public final class ChassisChannelBuilder {
     if (!tls.enabled()) {
       return null;
     }
-    return ReloadingTls.client(tls.ca(), tls.cert(), tls.key(), tls.reloadInterval(), serviceName);
+    return ReloadingTls.client(tls.ca(), tls.cert(), tls.key(), tls.reloadInterval());
   }
 }

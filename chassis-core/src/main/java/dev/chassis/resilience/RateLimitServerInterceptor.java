@@ -48,11 +48,9 @@ final class RateLimitServerInterceptor implements ServerInterceptor {
   RateLimitServerInterceptor(
       RateLimitSettings settings, RateLimiterRegistry meteredLimiters, MeterRegistry registry) {
     String header = settings.callerMetadataKey();
-    this.byPeerIdentity = RateLimitSettings.PEER_IDENTITY.equals(header);
+    this.byPeerIdentity = settings.callerIsPeerIdentity();
     this.callerKey =
-        header == null || byPeerIdentity
-            ? null
-            : Metadata.Key.of(header, Metadata.ASCII_STRING_MARSHALLER);
+        header == null ? null : Metadata.Key.of(header, Metadata.ASCII_STRING_MARSHALLER);
     this.meteredLimiters = meteredLimiters;
     this.meterRegistry = registry;
     this.callers = new CallerLimiters(settings.maxCallers());

@@ -30,12 +30,18 @@ import org.jspecify.annotations.Nullable;
  *     x-caller-id}) whose value names the caller: each distinct value gets its own budget under
  *     every rule, and calls without the header share one anonymous budget per rule. Null: one
  *     budget per rule for all callers
- * @param maxCallers how many distinct callers' budgets are kept when {@code callerMetadataKey} is
- *     set (least recently seen evicted first; an evicted caller starts again with a full budget).
- *     Bounds memory when callers send ever new values
+ * @param callerIsPeerIdentity whether the caller is the peer's verified identity (mTLS, {@link
+ *     dev.chassis.security.PeerIdentities}) instead of a header; calls without one share the
+ *     anonymous budget. Not together with {@code callerMetadataKey}
+ * @param maxCallers how many distinct callers' budgets are kept when callers are told apart (least
+ *     recently seen evicted first; an evicted caller starts again with a full budget). Bounds
+ *     memory when callers send ever new values
  */
 public record RateLimitSettings(
-    Map<String, Rate> limits, @Nullable String callerMetadataKey, int maxCallers) {
+    Map<String, Rate> limits,
+    @Nullable String callerMetadataKey,
+    boolean callerIsPeerIdentity,
+    int maxCallers) {
 
   /** Distinct callers kept by default: {@value}. */
   public static final int DEFAULT_MAX_CALLERS = 10_000;
@@ -47,7 +53,8 @@ public record RateLimitSettings(
    * Validates and copies the settings.
    *
    * @throws IllegalArgumentException when a key is malformed, {@code callerMetadataKey} is not an
-   *     ASCII header name, or {@code maxCallers} is not positive
+   *     ASCII header name or set together with {@code callerIsPeerIdentity}, or {@code maxCallers}
+   *     is not positive
    */
   public RateLimitSettings {
     Objects.requireNonNull(limits, "limits");
@@ -60,23 +67,21 @@ public record RateLimitSettings(
       }
     }
     limits = Map.copyOf(limits);
-    if (callerMetadataKey != null && !callerMetadataKey.equals(PEER_IDENTITY)) {
+    if (callerMetadataKey != null) {
       checkHeaderName(callerMetadataKey);
+      if (callerIsPeerIdentity) {
+        throw new IllegalArgumentException(
+            "callerMetadataKey and callerIsPeerIdentity: one caller key, not both");
+      }
     }
     if (maxCallers <= 0) {
       throw new IllegalArgumentException("maxCallers: " + maxCallers + " (expected: > 0)");
     }
   }
 
-  /**
-   * The {@code callerMetadataKey} that keys budgets by the peer's verified identity (mTLS, {@link
-   * dev.chassis.security.PeerIdentities}) instead of a header: {@value}.
-   */
-  public static final String PEER_IDENTITY = ":peer-identity";
-
   /** Limits without per-caller budgets. */
   public static RateLimitSettings of(Map<String, Rate> limits) {
-    return new RateLimitSettings(limits, null, DEFAULT_MAX_CALLERS);
+    return new RateLimitSettings(limits, null, false, DEFAULT_MAX_CALLERS);
   }
 
   /**
@@ -84,17 +89,17 @@ public record RateLimitSettings(
    * keeping up to {@link #DEFAULT_MAX_CALLERS} callers unless {@link #maxCallers} was changed.
    */
   public RateLimitSettings perCaller(String metadataKey) {
-    return new RateLimitSettings(limits, metadataKey, maxCallers);
+    return new RateLimitSettings(limits, metadataKey, false, maxCallers);
   }
 
   /** These limits, counted separately for each verified peer identity (mTLS). */
   public RateLimitSettings perPeerIdentity() {
-    return new RateLimitSettings(limits, PEER_IDENTITY, maxCallers);
+    return new RateLimitSettings(limits, null, true, maxCallers);
   }
 
   /** These limits, keeping at most {@code maxCallers} distinct callers' budgets. */
   public RateLimitSettings withMaxCallers(int maxCallers) {
-    return new RateLimitSettings(limits, callerMetadataKey, maxCallers);
+    return new RateLimitSettings(limits, callerMetadataKey, callerIsPeerIdentity, maxCallers);
   }
 
   private static boolean isValidKey(String key) {

@@ -76,24 +76,19 @@ public final class AuthorizationInterceptor implements ServerInterceptor, AutoCl
     String path = "/" + call.getMethodDescriptor().getFullMethodName();
     PeerIdentity peer = PeerIdentities.of(call).orElse(null);
     AuthorizationPolicy policy = current.get().policy();
-    if (policy.evaluate(path, peer, name -> values(headers, name))
-        == AuthorizationPolicy.Decision.ALLOW) {
+    AuthorizationPolicy.Verdict verdict = policy.decide(path, peer, name -> values(headers, name));
+    if (verdict.decision() == AuthorizationPolicy.Decision.ALLOW) {
       return next.startCall(call, headers);
     }
-    if (logger.isDebugEnabled()) {
-      logger.debug(
-          "denied {} to {} (policy {}, rule {})",
-          path,
-          peer == null ? "an unauthenticated peer" : escape(peer.id()),
-          policy.name(),
-          policy.matchingRule(path, peer, name -> values(headers, name)));
-    }
+    logger.debug(
+        "denied {} to {} (policy {}, rule {})",
+        path,
+        peer == null ? "an unauthenticated peer" : escape(peer.id()),
+        policy.name(),
+        verdict.rule() == null ? "none matched" : verdict.rule());
     // Without an identity the call was turned away for lack of one, unless a deny rule decided.
-    boolean deniedByRule =
-        String.valueOf(policy.matchingRule(path, peer, name -> values(headers, name)))
-            .startsWith("deny_rules/");
     Status status =
-        peer == null && !deniedByRule
+        peer == null && !verdict.deniedByRule()
             ? Status.UNAUTHENTICATED.withDescription("a verified client certificate is required")
             : Status.PERMISSION_DENIED.withDescription(
                 (peer == null ? "the caller" : peer.id())

@@ -112,38 +112,42 @@ public final class AuthorizationPolicy {
   }
 
   /**
+   * The decision for a call, and the rule that made it.
+   *
+   * @param decision allow or deny
+   * @param rule {@code deny_rules/<name>} or {@code allow_rules/<name>}; null when no rule matched
+   *     (denied by default)
+   */
+  public record Verdict(Decision decision, @Nullable String rule) {
+    /** Whether a deny rule, rather than the default, denied the call. */
+    public boolean deniedByRule() {
+      return rule != null && decision == Decision.DENY;
+    }
+  }
+
+  /**
    * The decision for a call to {@code path} ({@code /package.Service/Method}) from {@code peer}
    * (null: unauthenticated) with request {@code headers} (lower-case names).
    */
   public Decision evaluate(
       String path, @Nullable PeerIdentity peer, Function<String, List<String>> headers) {
-    for (Rule rule : denyRules) {
-      if (rule.matches(path, peer, headers)) {
-        return Decision.DENY;
-      }
-    }
-    for (Rule rule : allowRules) {
-      if (rule.matches(path, peer, headers)) {
-        return Decision.ALLOW;
-      }
-    }
-    return Decision.DENY;
+    return decide(path, peer, headers).decision();
   }
 
-  /** The name of the first rule matching the call, for logs; null when none matches. */
-  @Nullable String matchingRule(
+  /** Like {@link #evaluate}, with the rule that decided. */
+  public Verdict decide(
       String path, @Nullable PeerIdentity peer, Function<String, List<String>> headers) {
     for (Rule rule : denyRules) {
       if (rule.matches(path, peer, headers)) {
-        return "deny_rules/" + rule.name;
+        return new Verdict(Decision.DENY, "deny_rules/" + rule.name);
       }
     }
     for (Rule rule : allowRules) {
       if (rule.matches(path, peer, headers)) {
-        return "allow_rules/" + rule.name;
+        return new Verdict(Decision.ALLOW, "allow_rules/" + rule.name);
       }
     }
-    return null;
+    return new Verdict(Decision.DENY, null);
   }
 
   private static List<Rule> rules(@Nullable JsonNode node, String field) {

@@ -689,8 +689,7 @@ public final class ChassisServer implements AutoCloseable {
                 requireFile(tls.cert()),
                 requireFile(tls.key()),
                 tls.clientCa(),
-                tls.reloadInterval(),
-                config.serviceName());
+                tls.reloadInterval());
         tlsReloading = server.reloading();
         builder = NettyServerBuilder.forAddress(address, server.credentials());
       } else {

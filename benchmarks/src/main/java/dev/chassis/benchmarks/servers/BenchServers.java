@@ -27,6 +27,7 @@ import java.util.Collection;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import net.logstash.logback.encoder.LogstashEncoder;
 import org.slf4j.LoggerFactory;
 
@@ -141,19 +142,25 @@ public final class BenchServers {
     }
   }
 
-  /** A started server. Closing stops it at once (no drain). */
-  public interface BenchServer extends AutoCloseable {
-    /** The bound port. */
-    int port();
-
-    /** The kind started. */
-    Kind kind();
-
-    /** Counters worth printing on exit (the REST server's bytes), or an empty string. */
-    String stats();
+  /**
+   * A started server.
+   *
+   * @param kind the kind started
+   * @param port the bound port
+   * @param statsSource counters worth printing on exit (the REST server's bytes), or empty
+   * @param closer stops the server
+   */
+  public record BenchServer(Kind kind, int port, Supplier<String> statsSource, Runnable closer)
+      implements AutoCloseable {
+    /** Counters worth printing on exit, or an empty string. */
+    public String stats() {
+      return statsSource.get();
+    }
 
     @Override
-    void close();
+    public void close() {
+      closer.run();
+    }
   }
 
   private BenchServers() {}
@@ -258,28 +265,14 @@ public final class BenchServers {
             .addService(new BenchUserService(store))
             .build()
             .start();
-    return new BenchServer() {
-      @Override
-      public int port() {
-        return server.getPort();
-      }
-
-      @Override
-      public Kind kind() {
-        return Kind.BARE;
-      }
-
-      @Override
-      public String stats() {
-        return "";
-      }
-
-      @Override
-      public void close() {
-        server.shutdownNow();
-        awaitQuietly(() -> server.awaitTermination(5, TimeUnit.SECONDS));
-      }
-    };
+    return new BenchServer(
+        Kind.BARE,
+        server.getPort(),
+        () -> "",
+        () -> {
+          server.shutdownNow();
+          awaitQuietly(() -> server.awaitTermination(5, TimeUnit.SECONDS));
+        });
   }
 
   private static BenchServer startChassis(UserStore store, Settings settings) throws IOException {
@@ -326,55 +319,20 @@ public final class BenchServers {
       tracing.close();
       throw e;
     }
-    Kind kind = settings.kind();
-    return new BenchServer() {
-      @Override
-      public int port() {
-        return server.port();
-      }
-
-      @Override
-      public Kind kind() {
-        return kind;
-      }
-
-      @Override
-      public String stats() {
-        return "";
-      }
-
-      @Override
-      public void close() {
-        server.close();
-        tracing.shutdown().join(5, TimeUnit.SECONDS);
-      }
-    };
+    return new BenchServer(
+        settings.kind(),
+        server.port(),
+        () -> "",
+        () -> {
+          server.close();
+          tracing.shutdown().join(5, TimeUnit.SECONDS);
+        });
   }
 
   private static BenchServer startRest(UserStore store, InetSocketAddress address, int threads)
       throws IOException {
     RestUserServer server = new RestUserServer(store, address, threads);
-    return new BenchServer() {
-      @Override
-      public int port() {
-        return server.port();
-      }
-
-      @Override
-      public Kind kind() {
-        return Kind.REST;
-      }
-
-      @Override
-      public String stats() {
-        return server.statsJson();
-      }
-
-      @Override
-      public void close() {
-        server.close();
-      }
-    };
+    return new BenchServer(Kind.REST, server.port(), server::statsJson, server::close);
   }
 
   /**

@@ -50,14 +50,11 @@ public final class ReloadingTls implements AutoCloseable {
 
   private final List<AutoCloseable> watches = new ArrayList<>();
 
-  private ReloadingTls(String owner) {
-    logger.debug("TLS material for {}", owner);
-  }
+  private ReloadingTls() {}
 
   /** Server credentials; mTLS (client certificates required and verified) when {@code clientCa}. */
-  public static Server server(
-      Path cert, Path key, @Nullable Path clientCa, Duration interval, String owner) {
-    ReloadingTls reloading = new ReloadingTls(owner);
+  public static Server server(Path cert, Path key, @Nullable Path clientCa, Duration interval) {
+    ReloadingTls reloading = new ReloadingTls();
     try {
       TlsServerCredentials.Builder credentials =
           TlsServerCredentials.newBuilder().keyManager(reloading.keyManager(cert, key, interval));
@@ -82,8 +79,8 @@ public final class ReloadingTls implements AutoCloseable {
    * a client certificate for mTLS when {@code cert} and {@code key} are set.
    */
   public static Client client(
-      @Nullable Path ca, @Nullable Path cert, @Nullable Path key, Duration interval, String owner) {
-    ReloadingTls reloading = new ReloadingTls(owner);
+      @Nullable Path ca, @Nullable Path cert, @Nullable Path key, Duration interval) {
+    ReloadingTls reloading = new ReloadingTls();
     try {
       TlsChannelCredentials.Builder credentials = TlsChannelCredentials.newBuilder();
       if (ca != null) {

@@ -5,6 +5,7 @@ import static net.logstash.logback.argument.StructuredArguments.value;
 
 import dev.chassis.internal.grpc.TrackedServerCall;
 import dev.chassis.security.PeerIdentities;
+import dev.chassis.security.PeerIdentity;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -15,8 +16,6 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -85,17 +84,21 @@ final class AccessLogServerInterceptor implements ServerInterceptor {
       Scope scope = context.makeCurrent();
       try {
         // grpc.method is in the MDC (one JSON key); the message repeats it as plain text.
-        List<Object> arguments = new ArrayList<>(7);
-        arguments.add(method);
-        arguments.add(value("grpc.code", code.name()));
-        arguments.add(value("duration_ms", durationMs));
-        arguments.add(keyValue("peer", peer(getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR))));
-        // The verified client certificate's identity (mTLS), when there is one.
-        PeerIdentities.of(this)
-            .ifPresent(identity -> arguments.add(keyValue("peer.identity", identity.id())));
-        arguments.add(keyValue("messages_received", received));
-        arguments.add(keyValue("messages_sent", sent));
-        logger.atLevel(log.level).log("{} {} {} ms", arguments.toArray());
+        // One array per line; the verified client identity (mTLS) only when there is one.
+        PeerIdentity identity = PeerIdentities.of(this).orElse(null);
+        Object[] arguments = new Object[identity == null ? 6 : 7];
+        int next = 0;
+        arguments[next++] = method;
+        arguments[next++] = value("grpc.code", code.name());
+        arguments[next++] = value("duration_ms", durationMs);
+        arguments[next++] =
+            keyValue("peer", peer(getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)));
+        if (identity != null) {
+          arguments[next++] = keyValue("peer.identity", identity.id());
+        }
+        arguments[next++] = keyValue("messages_received", received);
+        arguments[next] = keyValue("messages_sent", sent);
+        logger.atLevel(log.level).log("{} {} {} ms", arguments);
       } finally {
         scope.close();
         if (previousMethod == null) {
