@@ -72,8 +72,12 @@ public final class LoadMain {
     System.exit(run(args, System.out, System.err));
   }
 
-  /** Runs one load test, printing to {@code out}; returns the exit status. */
-  static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+  /**
+   * Runs one load test in this JVM, printing to {@code out} (one JSON object with {@code --json})
+   * and problems to {@code err}; returns the exit status. The benchmark suite drives its load this
+   * way.
+   */
+  public static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
     LoadOptions options;
     try {
       options = LoadOptions.parse(args);
@@ -102,6 +106,16 @@ public final class LoadMain {
     return options.rate > 0
         ? runner.runOpen(options.rate, options.maxOutstanding)
         : runner.runClosed(options.concurrency);
+  }
+
+  /**
+   * Parses a duration as the flags take it: {@code 500ms}, {@code 10s}, {@code 2m} or plain
+   * seconds.
+   *
+   * @throws IllegalArgumentException naming {@code flag} when {@code value} is not one
+   */
+  public static Duration parseDuration(String flag, String value) {
+    return LoadOptions.duration(flag, value);
   }
 
   static CallTarget newTarget(LoadOptions options) throws IOException {

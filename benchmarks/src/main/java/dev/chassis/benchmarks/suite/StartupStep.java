@@ -1,0 +1,340 @@
+package dev.chassis.benchmarks.suite;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.chassis.benchmarks.load.LoadMain;
+import dev.chassis.sample.user.v1.CreateUserRequest;
+import dev.chassis.sample.user.v1.UserServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Start-up and footprint of the sample jar as users run it ({@code java -jar}, default JVM flags,
+ * in-memory repository, both CPUs): time from exec to the gRPC port accepting, to health {@code
+ * SERVING}, and to the first successful {@code CreateUser}; RSS after that first call; then, on the
+ * last run, RSS under load, the live heap after warm-up (after a full GC, via {@code jcmd}) and the
+ * exit status on SIGTERM. The first start-up is discarded (it warms this client up).
+ */
+final class StartupStep {
+  private static final Logger log = LoggerFactory.getLogger(StartupStep.class);
+  private static final Pattern HEAP_TOTAL = Pattern.compile("heap\\s+total (\\d+)K");
+  private static final Pattern HISTOGRAM_TOTAL =
+      Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$");
+
+  private final Suite suite;
+
+  StartupStep(Suite suite) {
+    this.suite = suite;
+  }
+
+  /** One start-up. */
+  private record Start(double portMs, double servingMs, double firstCallMs, long rssAfterCall) {}
+
+  void run() throws Exception {
+    if (!Files.isRegularFile(suite.options().sampleJar)) {
+      throw new IOException(
+          suite.options().sampleJar + " is missing: build the project first (benchmarks/run.sh)");
+    }
+    Samples port = new Samples();
+    Samples serving = new Samples();
+    Samples firstCall = new Samples();
+    Samples rss = new Samples();
+    Footprint footprint = null;
+    int runs = suite.options().startupRuns;
+    for (int i = 0; i <= runs; i++) {
+      boolean last = i == runs;
+      try (Sample sample = Sample.start(suite, i)) {
+        Start start = sample.awaitFirstCall();
+        log.info(
+            "start-up {}: port {} ms, SERVING {} ms, first call {} ms, RSS {} MB",
+            i,
+            Math.round(start.portMs()),
+            Math.round(start.servingMs()),
+            Math.round(start.firstCallMs()),
+            start.rssAfterCall() >> 20);
+        if (i > 0) {
+          port.add(start.portMs());
+          serving.add(start.servingMs());
+          firstCall.add(start.firstCallMs());
+          rss.add(start.rssAfterCall() / (double) (1 << 20));
+          ObjectNode raw = Report.JSON.createObjectNode();
+          raw.put("run", i).put("port_ms", start.portMs()).put("serving_ms", start.servingMs());
+          raw.put("first_call_ms", start.firstCallMs()).put("rss_bytes", start.rssAfterCall());
+          suite.report().raw("startup", raw);
+        }
+        if (last) {
+          footprint = sample.footprint();
+          ObjectNode raw = Report.JSON.createObjectNode();
+          raw.put("heap_live_bytes", footprint.heapLive())
+              .put("heap_committed_bytes", footprint.heapCommitted());
+          raw.put("rss_under_load_max_bytes", footprint.rssUnderLoad());
+          raw.put("rss_after_gc_bytes", footprint.rssAfter()).put("exit_status", footprint.exit());
+          raw.put("exit_ms", footprint.exitMs());
+          suite.report().raw("footprint", raw);
+        }
+      }
+    }
+    report(port, serving, firstCall, rss, footprint);
+  }
+
+  private void report(
+      Samples port, Samples serving, Samples firstCall, Samples rss, Footprint footprint) {
+    MarkdownTable startup =
+        new MarkdownTable("from exec of `java -jar sample-user-service.jar` to", ">ms");
+    startup.row("gRPC port accepting", port.describe(0));
+    startup.row("health `SERVING`", serving.describe(0));
+    startup.row("first successful call (`CreateUser`)", firstCall.describe(0));
+    MarkdownTable memory = new MarkdownTable("memory", ">MiB");
+    memory.row("RSS after the first call", rss.describe(0));
+    memory.row(
+        "RSS under load (max, "
+            + Math.round(footprint.loadSeconds())
+            + " s of GetUser, 16 in flight)",
+        Samples.number(footprint.rssUnderLoad() / (double) (1 << 20), 0));
+    memory.row(
+        "live heap after warm-up (objects after a full GC)",
+        Samples.number(footprint.heapLive() / (double) (1 << 20), 1));
+    memory.row(
+        "committed heap after warm-up",
+        Samples.number(footprint.heapCommitted() / (double) (1 << 20), 0));
+    memory.row(
+        "RSS after warm-up and the full GC",
+        Samples.number(footprint.rssAfter() / (double) (1 << 20), 0));
+    suite
+        .report()
+        .section(
+            "Start-up and footprint of the sample",
+            Report.format(
+                    "%d start-ups after a discarded one; `java -jar` with the JVM's default flags on"
+                        + " both CPUs, in-memory repository, admin endpoint on; the client polls the"
+                        + " port every millisecond. Cells: median (lowest–highest). SIGTERM after the"
+                        + " load: exit status %d after %.0f ms (drain delay included).",
+                    port.size(), footprint.exit(), footprint.exitMs())
+                + "\n\n"
+                + startup
+                + "\n"
+                + memory);
+    suite
+        .report()
+        .target(
+            "sample start-up (exec to first successful call) < 1 s",
+            firstCall.describe(0) + " ms",
+            firstCall.median() < 1000);
+    double heapMb = footprint.heapLive() / (double) (1 << 20);
+    suite
+        .report()
+        .target("heap after warm-up < 64 MB", Samples.number(heapMb, 1) + " MiB live", heapMb < 64);
+    suite
+        .report()
+        .target("RSS after the first call < 150 MB", rss.describe(0) + " MiB", rss.median() < 150);
+  }
+
+  /** Memory after warm-up and under load, and the shutdown. */
+  private record Footprint(
+      long heapLive,
+      long heapCommitted,
+      long rssUnderLoad,
+      long rssAfter,
+      double loadSeconds,
+      int exit,
+      double exitMs) {}
+
+  /** One sample process and a channel to it. */
+  private static final class Sample implements AutoCloseable {
+    private final Suite suite;
+    private final ChildProcess process;
+    private final long startedNanos;
+    private final int grpcPort;
+    private ManagedChannel channel;
+    private String userId = "";
+    private boolean stopped;
+    private int exit = -1;
+    private double exitMs;
+
+    private Sample(Suite suite, ChildProcess process, long startedNanos, int grpcPort) {
+      this.suite = suite;
+      this.process = process;
+      this.startedNanos = startedNanos;
+      this.grpcPort = grpcPort;
+    }
+
+    static Sample start(Suite suite, int run) throws IOException {
+      int grpcPort = Tools.freePort();
+      int adminPort = Tools.freePort();
+      List<String> command = List.of(Tools.java(), "-jar", suite.options().sampleJar.toString());
+      String allCpus = "0-" + (Runtime.getRuntime().availableProcessors() - 1);
+      // The suite runs pinned to the client CPU; the sample gets every CPU, as a user's would.
+      List<String> pinned = Tools.onPath("taskset") ? Tools.pinned(allCpus, command) : command;
+      long started = System.nanoTime();
+      ChildProcess process =
+          ChildProcess.startLogged(
+              "sample-" + run,
+              pinned,
+              Map.of(
+                  "CHASSIS_GRPC_PORT", Integer.toString(grpcPort),
+                  "CHASSIS_ADMIN_PORT", Integer.toString(adminPort)),
+              suite.report().dir().resolve("logs").resolve("sample-startup.log"));
+      return new Sample(suite, process, started, grpcPort);
+    }
+
+    private double sinceStart() {
+      return (System.nanoTime() - startedNanos) / 1e6;
+    }
+
+    Start awaitFirstCall() throws Exception {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!accepts()) {
+        if (System.nanoTime() > deadline || !process.isAlive()) {
+          throw new TimeoutException("the sample did not open its gRPC port within 30 s");
+        }
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+      }
+      double portMs = sinceStart();
+      channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
+      HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
+      while (true) {
+        try {
+          HealthCheckResponse response =
+              health
+                  .withDeadlineAfter(5, TimeUnit.SECONDS)
+                  .withWaitForReady()
+                  .check(HealthCheckRequest.getDefaultInstance());
+          if (response.getStatus() == HealthCheckResponse.ServingStatus.SERVING) {
+            break;
+          }
+        } catch (StatusRuntimeException e) {
+          log.debug("health check: {}", e.getStatus());
+        }
+        if (System.nanoTime() > deadline) {
+          throw new TimeoutException("the sample was not SERVING within 30 s");
+        }
+      }
+      double servingMs = sinceStart();
+      userId =
+          UserServiceGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(5, TimeUnit.SECONDS)
+              .createUser(
+                  CreateUserRequest.newBuilder()
+                      .setName("Ada Lovelace")
+                      .setEmail("ada@example.com")
+                      .build())
+              .getId();
+      double firstCallMs = sinceStart();
+      return new Start(portMs, servingMs, firstCallMs, process.rssBytes());
+    }
+
+    private boolean accepts() {
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress("127.0.0.1", grpcPort), 100);
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
+    }
+
+    Footprint footprint() throws Exception {
+      Duration load = suite.options().quick ? Duration.ofSeconds(2) : Duration.ofSeconds(10);
+      load(load); // warm-up
+      AtomicLong maxRss = new AtomicLong();
+      AtomicBoolean done = new AtomicBoolean();
+      Thread sampler =
+          new Thread(
+              () -> {
+                while (!done.get()) {
+                  maxRss.accumulateAndGet(process.rssBytes(), Math::max);
+                  LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+                }
+              },
+              "rss-sampler");
+      sampler.start();
+      try {
+        load(load);
+      } finally {
+        done.set(true);
+        sampler.join();
+      }
+      String pid = Long.toString(process.pid());
+      // The class histogram forces a full GC first: its total is the live objects' bytes.
+      String histogram = Tools.output(List.of(Tools.jcmd(), pid, "GC.class_histogram"));
+      String heapInfo = Tools.output(List.of(Tools.jcmd(), pid, "GC.heap_info"));
+      log.info("sample heap after warm-up and a full GC:\n{}", heapInfo.strip());
+      long heapLive = -1;
+      long heapCommitted = -1;
+      Matcher live = HISTOGRAM_TOTAL.matcher(histogram);
+      if (live.find()) {
+        heapLive = Long.parseLong(live.group(1));
+      }
+      Matcher total = HEAP_TOTAL.matcher(heapInfo);
+      if (total.find()) {
+        heapCommitted = Long.parseLong(total.group(1)) * 1024;
+      }
+      long rssAfter = process.rssBytes();
+      stop();
+      return new Footprint(
+          heapLive, heapCommitted, maxRss.get(), rssAfter, load.toSeconds(), exit, exitMs);
+    }
+
+    private void load(Duration window) throws Exception {
+      List<String> args = new ArrayList<>();
+      args.addAll(List.of("127.0.0.1:" + grpcPort, "--method", "GetUser", "--id", userId));
+      args.addAll(List.of("--concurrency", "16", "--duration", window.toMillis() + "ms"));
+      args.add("--json");
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int status;
+      try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+          PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+        status = LoadMain.run(args.toArray(String[]::new), o, e);
+      }
+      String json = out.toString(StandardCharsets.UTF_8).strip();
+      if (status != 0 || Report.JSON.readTree(json).path("errors").asLong() != 0) {
+        throw new IOException("load on the sample failed: " + json + err);
+      }
+    }
+
+    private void stop() throws InterruptedException {
+      if (!stopped) {
+        stopped = true;
+        if (channel != null) {
+          channel.shutdownNow();
+        }
+        long before = System.nanoTime();
+        exit = process.stop(Duration.ofSeconds(30));
+        exitMs = (System.nanoTime() - before) / 1e6;
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        stop();
+      } catch (InterruptedException e) {
+        process.close();
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
