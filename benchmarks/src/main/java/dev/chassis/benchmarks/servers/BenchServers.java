@@ -37,13 +37,15 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code bare}: grpc-java's {@code NettyServerBuilder} with the service and nothing else (no
  *       interceptors, no health, grpc's default executor).
- *   <li>{@code chassis}: a {@link ChassisServer} with its default production stack (tracing,
- *       metrics, logging context, access log, deadline bounds, concurrency limit, error mapping,
- *       health, reflection), admin endpoint off. Tracing is a real OpenTelemetry SDK sampling
- *       parent-based with root ratio {@code --trace-ratio} (default 1.0, Chassis' own default),
- *       batching spans to an exporter that drops them. The access log runs at Chassis' default
- *       ({@code ok-sample-rate = 1.0}), JSON-encoded by logstash-logback-encoder to {@code
- *       --access-log}.
+ *   <li>{@code chassis}: a {@link ChassisServer} with the default production stack as the benchmark
+ *       issue defines it (tracing, metrics, logging context, access log, deadline bounds,
+ *       concurrency limit, error mapping, health, reflection), admin endpoint off. Tracing is a
+ *       real OpenTelemetry SDK propagating trace context with a parent-based sampler whose root
+ *       ratio is {@code --trace-ratio} (default 0: only calls whose caller sampled the trace are
+ *       recorded, and the load's calls carry none), batching recorded spans to an exporter that
+ *       drops them. Chassis itself defaults to root ratio 1.0 ({@code OTEL_TRACES_SAMPLER_ARG}),
+ *       which is {@code chassis-full}'s tracing. The access log runs at Chassis' default ({@code
+ *       ok-sample-rate = 1.0}), JSON-encoded by logstash-logback-encoder to {@code --access-log}.
  *   <li>{@code chassis-full}: {@code chassis} with every trace recorded and exported in batches
  *       (always-on sampler, whatever the caller's flag; no-op exporter) and every call
  *       access-logged ({@code chassis.logging.access-log.ok-sample-rate = 1.0}).
@@ -64,9 +66,9 @@ import org.slf4j.LoggerFactory;
  * 50051; 0 picks one), {@code --host H} (default 0.0.0.0), {@code --users N} (default 1000), {@code
  * --threads N} (REST handler threads, and Chassis' {@code executor-threads}; default 0 meaning
  * max(16, 4 × CPUs) as in Chassis; bare uses grpc's default executor), {@code --trace-ratio X}
- * (chassis only), {@code --access-log discard|stdout} (chassis kinds; default discard: encoded,
- * then thrown away). The line {@code listening <kind> <port>} goes to stdout once serving; the
- * server runs until the process is stopped (SIGINT or SIGTERM).
+ * (chassis only; default 0), {@code --access-log discard|stdout} (chassis kinds; default discard:
+ * encoded, then thrown away). The line {@code listening <kind> <port>} goes to stdout once serving;
+ * the server runs until the process is stopped (SIGINT or SIGTERM).
  */
 public final class BenchServers {
   /** The server variants. */
@@ -134,7 +136,7 @@ public final class BenchServers {
 
     /** {@code kind} on 127.0.0.1, a free port, 100 users, defaults otherwise: for tests. */
     public static Settings forLoopback(Kind kind) {
-      return new Settings(kind, "127.0.0.1", 0, 100, 0, 1.0, false);
+      return new Settings(kind, "127.0.0.1", 0, 100, 0, 0.0, false);
     }
 
     int handlerThreads() {
@@ -205,7 +207,7 @@ public final class BenchServers {
     int port = 50051;
     int users = 1000;
     int threads = 0;
-    double traceRatio = 1.0;
+    double traceRatio = 0.0;
     boolean stdout = false;
     for (int i = 0; i < args.length; i += 2) {
       String flag = args[i];
