@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * side; {@link LoadStep}), {@code cross} (h2load and grpc-java's qps_client), {@code jmh} (per-call
  * interceptor cost and allocation), {@code startup} (the sample jar: exec to first call, heap and
  * RSS), {@code wire} (bytes per call on the wire) and {@code profile} (where the CPU goes, from
- * JFR). {@code --help} lists the flags.
+ * JFR), {@code shedding} (goodput past saturation with and without concurrency limiting). {@code
+ * --help} lists the flags.
  */
 public final class BenchmarkSuite {
   private static final Logger log = LoggerFactory.getLogger(BenchmarkSuite.class);
@@ -60,6 +61,7 @@ public final class BenchmarkSuite {
         case "startup" -> new StartupStep(suite).run();
         case "wire" -> new WireStep(suite).run();
         case "profile" -> new ProfileStep(suite).run();
+        case "shedding" -> new SheddingStep(suite).run();
         default -> throw new IllegalStateException(step);
       }
       log.info("step {} took {}", step, elapsed(stepStarted));
