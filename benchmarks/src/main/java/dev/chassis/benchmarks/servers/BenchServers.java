@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * Starts one server under test holding the {@link BenchUserService} users, in one of four kinds:
  *
  * <ul>
- *   <li>{@code bare}: grpc-java's {@code NettyServerBuilder} with the service and nothing else (no
+ *   <li>{@code bare}: grpc-java's {@code NettyServerBuilder} with the services and nothing else (no
  *       interceptors, no health, grpc's default executor).
  *   <li>{@code chassis}: a {@link ChassisServer} with the default production stack as the benchmark
  *       issue defines it (tracing, metrics, logging context, access log, deadline bounds,
@@ -54,6 +54,11 @@ import org.slf4j.LoggerFactory;
  *       exit.
  * </ul>
  *
+ * <p>The gRPC kinds also serve {@code grpc.testing.BenchmarkService} as grpc-java's own qps server
+ * does (see {@code QpsBenchmarkService}), so grpc's {@code qps_client} can load the same process.
+ * Every kind counts the calls it answers by gRPC status code ({@link Outcomes}; REST by the code
+ * its HTTP status stands for), reported in {@link BenchServer#stats()} as {@code "outcomes"}.
+ *
  * <p>Seeded user {@code i} has id {@link BenchUserService#seedId(int)}, so {@code seedId(0)} exists
  * whenever {@code --users} is at least 1. Usage:
  *
@@ -68,7 +73,8 @@ import org.slf4j.LoggerFactory;
  * max(16, 4 × CPUs) as in Chassis; bare uses grpc's default executor), {@code --trace-ratio X}
  * (chassis only; default 0), {@code --access-log discard|stdout} (chassis kinds; default discard:
  * encoded, then thrown away). The line {@code listening <kind> <port>} goes to stdout once serving;
- * the server runs until the process is stopped (SIGINT or SIGTERM).
+ * the server runs until the process is stopped (SIGINT or SIGTERM), then prints {@code stats} and
+ * {@link BenchServer#stats()}, such as {@code stats {"outcomes":{"OK":1200,"NOT_FOUND":3}}}.
  */
 public final class BenchServers {
   /** The server variants. */
@@ -149,12 +155,17 @@ public final class BenchServers {
    *
    * @param kind the kind started
    * @param port the bound port
-   * @param statsSource counters worth printing on exit (the REST server's bytes), or empty
+   * @param outcomes the calls answered so far, by status code (all services of the server)
+   * @param statsSource the counters printed on exit, as one JSON object
    * @param closer stops the server
    */
-  public record BenchServer(Kind kind, int port, Supplier<String> statsSource, Runnable closer)
+  public record BenchServer(
+      Kind kind, int port, Outcomes outcomes, Supplier<String> statsSource, Runnable closer)
       implements AutoCloseable {
-    /** Counters worth printing on exit, or an empty string. */
+    /**
+     * The counters printed on exit, as one JSON object: {@code "outcomes"} (calls by gRPC status
+     * name, codes never seen left out) and, for {@code rest}, the exchanges and bytes first.
+     */
     public String stats() {
       return statsSource.get();
     }
@@ -187,11 +198,9 @@ public final class BenchServers {
         .addShutdownHook(
             new Thread(
                 () -> {
-                  String stats = server.stats();
                   server.close();
-                  if (!stats.isEmpty()) {
-                    out.println("stats " + stats);
-                  }
+                  // After close: calls in flight have been answered and counted.
+                  out.println("stats " + server.stats());
                   out.flush();
                   stopped.countDown();
                 },
@@ -252,32 +261,36 @@ public final class BenchServers {
   public static BenchServer start(Settings settings) throws IOException {
     UserStore store = new UserStore();
     store.seed(settings.users());
+    Outcomes outcomes = new Outcomes();
     InetSocketAddress address = new InetSocketAddress(settings.host(), settings.port());
     return switch (settings.kind()) {
-      case BARE -> startBare(store, address);
-      case CHASSIS, CHASSIS_FULL -> startChassis(store, settings);
-      case REST -> startRest(store, address, settings.handlerThreads());
+      case BARE -> startBare(store, outcomes, address);
+      case CHASSIS, CHASSIS_FULL -> startChassis(store, outcomes, settings);
+      case REST -> startRest(store, outcomes, address, settings.handlerThreads());
     };
   }
 
-  private static BenchServer startBare(UserStore store, InetSocketAddress address)
-      throws IOException {
+  private static BenchServer startBare(
+      UserStore store, Outcomes outcomes, InetSocketAddress address) throws IOException {
     Server server =
         NettyServerBuilder.forAddress(address)
-            .addService(new BenchUserService(store))
+            .addService(new BenchUserService(store, outcomes))
+            .addService(new QpsBenchmarkService(outcomes))
             .build()
             .start();
     return new BenchServer(
         Kind.BARE,
         server.getPort(),
-        () -> "",
+        outcomes,
+        () -> grpcStats(outcomes),
         () -> {
           server.shutdownNow();
           awaitQuietly(() -> server.awaitTermination(5, TimeUnit.SECONDS));
         });
   }
 
-  private static BenchServer startChassis(UserStore store, Settings settings) throws IOException {
+  private static BenchServer startChassis(UserStore store, Outcomes outcomes, Settings settings)
+      throws IOException {
     boolean full = settings.kind() == Kind.CHASSIS_FULL;
     routeAccessLog(settings.accessLogToStdout() ? System.out : OutputStream.nullOutputStream());
     Sampler sampler =
@@ -314,7 +327,8 @@ public final class BenchServers {
     try {
       server =
           ChassisServer.newBuilder(ChassisConfig.of(hocon.toString()))
-              .addService(new BenchUserService(store))
+              .addService(new BenchUserService(store, outcomes))
+              .addService(new QpsBenchmarkService(outcomes))
               .openTelemetry(tracing)
               .start();
     } catch (IOException | RuntimeException e) {
@@ -324,17 +338,23 @@ public final class BenchServers {
     return new BenchServer(
         settings.kind(),
         server.port(),
-        () -> "",
+        outcomes,
+        () -> grpcStats(outcomes),
         () -> {
           server.close();
           tracing.shutdown().join(5, TimeUnit.SECONDS);
         });
   }
 
-  private static BenchServer startRest(UserStore store, InetSocketAddress address, int threads)
+  private static BenchServer startRest(
+      UserStore store, Outcomes outcomes, InetSocketAddress address, int threads)
       throws IOException {
-    RestUserServer server = new RestUserServer(store, address, threads);
-    return new BenchServer(Kind.REST, server.port(), server::statsJson, server::close);
+    RestUserServer server = new RestUserServer(store, outcomes, address, threads);
+    return new BenchServer(Kind.REST, server.port(), outcomes, server::statsJson, server::close);
+  }
+
+  private static String grpcStats(Outcomes outcomes) {
+    return "{\"outcomes\":" + outcomes.toJson() + "}";
   }
 
   /**

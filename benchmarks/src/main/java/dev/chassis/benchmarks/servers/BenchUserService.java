@@ -21,13 +21,20 @@ import java.util.List;
  * validation, same status codes (INVALID_ARGUMENT for a malformed id, name, email, page size or
  * token; NOT_FOUND for an unknown id; ALREADY_EXISTS for a taken email), without Chassis' exception
  * types, so it runs unchanged on bare grpc-java. Seeded users have the ids {@link #seedId}, so a
- * client can ask for them without listing first. Thread-safe.
+ * client can ask for them without listing first. Every call it answers is counted by status code in
+ * {@link #outcomes()} (streams once, when they end). Thread-safe.
  */
 public final class BenchUserService extends UserServiceGrpc.UserServiceImplBase {
   private final UserStore store;
+  private final Outcomes outcomes;
 
   BenchUserService(UserStore store) {
+    this(store, new Outcomes());
+  }
+
+  BenchUserService(UserStore store, Outcomes outcomes) {
     this.store = store;
+    this.outcomes = outcomes;
   }
 
   /** A service holding {@code users} seeded users. */
@@ -46,17 +53,22 @@ public final class BenchUserService extends UserServiceGrpc.UserServiceImplBase 
     return store;
   }
 
+  /** The calls answered so far, by status code. */
+  public Outcomes outcomes() {
+    return outcomes;
+  }
+
   @Override
   public void getUser(GetUserRequest request, StreamObserver<User> response) {
     User user;
     try {
       user = store.get(request.getId());
     } catch (StatusRuntimeException e) {
-      response.onError(e);
+      fail(response, e);
       return;
     }
     response.onNext(user);
-    response.onCompleted();
+    complete(response);
   }
 
   @Override
@@ -65,11 +77,11 @@ public final class BenchUserService extends UserServiceGrpc.UserServiceImplBase 
     try {
       user = store.create(request.getName(), request.getEmail());
     } catch (StatusRuntimeException e) {
-      response.onError(e);
+      fail(response, e);
       return;
     }
     response.onNext(user);
-    response.onCompleted();
+    complete(response);
   }
 
   @Override
@@ -77,11 +89,11 @@ public final class BenchUserService extends UserServiceGrpc.UserServiceImplBase 
     try {
       store.delete(request.getId());
     } catch (StatusRuntimeException e) {
-      response.onError(e);
+      fail(response, e);
       return;
     }
     response.onNext(Empty.getDefaultInstance());
-    response.onCompleted();
+    complete(response);
   }
 
   @Override
@@ -90,7 +102,7 @@ public final class BenchUserService extends UserServiceGrpc.UserServiceImplBase 
     try {
       page = store.list(request.getPageSize(), request.getPageToken());
     } catch (StatusRuntimeException e) {
-      response.onError(e);
+      fail(response, e);
       return;
     }
     // Like the sample: send only while the client can take more.
@@ -106,14 +118,18 @@ public final class BenchUserService extends UserServiceGrpc.UserServiceImplBase 
               User next = remaining.poll();
               if (next == null) {
                 done = true;
-                call.onCompleted();
+                complete(call);
                 return;
               }
               call.onNext(next);
             }
           }
         };
-    call.setOnCancelHandler(remaining::clear);
+    call.setOnCancelHandler(
+        () -> {
+          remaining.clear();
+          outcomes.record(Status.Code.CANCELLED);
+        });
     call.setOnReadyHandler(drain);
     drain.run();
   }
@@ -139,12 +155,25 @@ public final class BenchUserService extends UserServiceGrpc.UserServiceImplBase 
       }
 
       @Override
-      public void onError(Throwable t) {}
+      public void onError(Throwable t) {
+        // The client cancelled or broke the stream; nothing can be sent any more.
+        outcomes.record(Status.Code.CANCELLED);
+      }
 
       @Override
       public void onCompleted() {
-        response.onCompleted();
+        complete(response);
       }
     };
+  }
+
+  private <T> void complete(StreamObserver<T> response) {
+    outcomes.record(Status.Code.OK);
+    response.onCompleted();
+  }
+
+  private <T> void fail(StreamObserver<T> response, StatusRuntimeException e) {
+    outcomes.record(e.getStatus().getCode());
+    response.onError(e);
   }
 }

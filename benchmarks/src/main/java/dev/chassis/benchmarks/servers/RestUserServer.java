@@ -36,16 +36,19 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li>{@code GET /__stats}: exchanges and bytes counted so far, as JSON; not counted itself.
  * </ul>
  *
- * <p>Errors are {@code {"code":HTTP,"status":"NOT_FOUND","message":"..."}}. Bytes are counted per
- * exchange as HTTP/1.1 puts them on the wire: request line, headers, blank line and body in; status
- * line, the headers the JDK server sent (with its Date and Content-length), blank line and body
- * out. Request header spelling is the server's parsed form, so a header's exact whitespace can
- * differ by a byte; {@link dev.chassis.benchmarks.wire.ByteCountingProxy} counts the exact bytes.
+ * <p>Errors are {@code {"code":HTTP,"status":"NOT_FOUND","message":"..."}}. Every exchange on
+ * {@code /v1/users} is counted in {@link Outcomes} by the gRPC code its status stands for (2xx: OK;
+ * errors: the code named in the body). Bytes are counted per exchange as HTTP/1.1 puts them on the
+ * wire: request line, headers, blank line and body in; status line, the headers the JDK server sent
+ * (with its Date and Content-length), blank line and body out. Request header spelling is the
+ * server's parsed form, so a header's exact whitespace can differ by a byte; {@link
+ * dev.chassis.benchmarks.wire.ByteCountingProxy} counts the exact bytes.
  */
 final class RestUserServer implements AutoCloseable {
   private static final String JSON = "application/json";
 
   private final UserStore store;
+  private final Outcomes outcomes;
   private final HttpServer server;
   private final ExecutorService executor;
   private final JsonFormat.Printer printer = JsonFormat.printer().omittingInsignificantWhitespace();
@@ -59,8 +62,10 @@ final class RestUserServer implements AutoCloseable {
    *
    * @param threads handler threads
    */
-  RestUserServer(UserStore store, InetSocketAddress address, int threads) throws IOException {
+  RestUserServer(UserStore store, Outcomes outcomes, InetSocketAddress address, int threads)
+      throws IOException {
     this.store = store;
+    this.outcomes = outcomes;
     // Without TCP_NODELAY small responses wait for the client's delayed ACK (about 40 ms on
     // Linux): a fair baseline must not pay that. Read once, when the JDK server class loads.
     System.setProperty("sun.net.httpserver.nodelay", "true");
@@ -98,14 +103,15 @@ final class RestUserServer implements AutoCloseable {
     return responseBytes.sum();
   }
 
-  /** The counters as one JSON object. */
+  /** The counters as one JSON object: exchanges, bytes, then outcomes by gRPC code. */
   String statsJson() {
     return String.format(
         Locale.ROOT,
-        "{\"exchanges\":%d,\"request_bytes\":%d,\"response_bytes\":%d}",
+        "{\"exchanges\":%d,\"request_bytes\":%d,\"response_bytes\":%d,\"outcomes\":%s}",
         exchanges(),
         requestBytes(),
-        responseBytes());
+        responseBytes(),
+        outcomes.toJson());
   }
 
   @Override
@@ -133,8 +139,10 @@ final class RestUserServer implements AutoCloseable {
       long out;
       try {
         out = route(exchange, body);
+        outcomes.record(Status.Code.OK);
       } catch (StatusRuntimeException e) {
         out = sendError(exchange, e.getStatus());
+        outcomes.record(e.getStatus().getCode());
       }
       exchanges.increment();
       requestBytes.add(in);

@@ -2,7 +2,9 @@ package dev.chassis.benchmarks.servers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
+import com.google.protobuf.ByteString;
 import dev.chassis.benchmarks.servers.BenchServers.BenchServer;
 import dev.chassis.benchmarks.servers.BenchServers.Kind;
 import dev.chassis.benchmarks.servers.BenchServers.Settings;
@@ -13,6 +15,11 @@ import dev.chassis.sample.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.benchmarks.proto.BenchmarkServiceGrpc;
+import io.grpc.benchmarks.proto.Messages.Payload;
+import io.grpc.benchmarks.proto.Messages.PayloadType;
+import io.grpc.benchmarks.proto.Messages.SimpleRequest;
+import io.grpc.benchmarks.proto.Messages.SimpleResponse;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -63,6 +70,38 @@ class BenchServersTest {
             .isInstanceOfSatisfying(
                 StatusRuntimeException.class,
                 e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS));
+        assertThat(server.stats())
+            .isEqualTo(
+                "{\"outcomes\":{\"OK\":1,\"INVALID_ARGUMENT\":1,\"NOT_FOUND\":1,"
+                    + "\"ALREADY_EXISTS\":1}}");
+      } finally {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = Kind.class,
+      names = {"BARE", "CHASSIS"})
+  void grpcKinds_serveGrpcBenchmarkServiceUnaryCallWithTheAskedPayload(Kind kind) throws Exception {
+    try (BenchServer server = BenchServers.start(Settings.forLoopback(kind))) {
+      ManagedChannel channel =
+          NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+      try {
+        BenchmarkServiceGrpc.BenchmarkServiceBlockingStub stub =
+            BenchmarkServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+
+        SimpleResponse response =
+            stub.unaryCall(
+                SimpleRequest.newBuilder()
+                    .setResponseType(PayloadType.COMPRESSABLE)
+                    .setResponseSize(300)
+                    .setPayload(Payload.newBuilder().setBody(ByteString.copyFrom(new byte[20])))
+                    .build());
+
+        assertThat(response.getPayload().getBody().size()).isEqualTo(300);
+        assertThat(server.outcomes().count(Status.Code.OK)).isEqualTo(1);
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -117,6 +156,12 @@ class BenchServersTest {
       assertThat(statValue(server.stats(), "response_bytes"))
           .isGreaterThan(responseBodies + 3 * 40);
       assertThat(statValue(server.stats(), "request_bytes")).isGreaterThan(3 * 40);
+      // The JDK server counts after the response is written: the client can be a moment ahead.
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(
+              () ->
+                  assertThat(server.stats()).endsWith(",\"outcomes\":{\"OK\":2,\"NOT_FOUND\":1}}"));
     }
   }
 
