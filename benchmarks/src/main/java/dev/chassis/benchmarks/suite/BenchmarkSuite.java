@@ -92,7 +92,7 @@ public final class BenchmarkSuite {
         "Run of %s on %s: %d CPUs (%s), %s RAM, %s %s (%s), Linux %s; %s.%s",
         gitRevision(),
         when,
-        Runtime.getRuntime().availableProcessors(),
+        Tools.machineCpuCount(),
         cpuModel(),
         memory(),
         System.getProperty("java.vm.name"),

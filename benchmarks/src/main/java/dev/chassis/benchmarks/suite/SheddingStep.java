@@ -31,7 +31,7 @@ final class SheddingStep {
     }
     Path output = suite.report().dir().resolve("shedding.md");
     Files.deleteIfExists(output);
-    String allCpus = "0-" + (Runtime.getRuntime().availableProcessors() - 1);
+    String allCpus = Tools.machineCpus();
     ProcessBuilder builder =
         new ProcessBuilder(Tools.onPath("taskset") ? Tools.pinned(allCpus, command) : command);
     builder.redirectOutput(output.toFile());

@@ -260,7 +260,7 @@ final class StartupStep {
       command.add(Tools.java());
       command.addAll(jvmArgs);
       command.addAll(List.of("-jar", suite.options().sampleJar.toString()));
-      String allCpus = "0-" + (Runtime.getRuntime().availableProcessors() - 1);
+      String allCpus = Tools.machineCpus();
       // The suite runs pinned to the client CPU; the sample gets every CPU, as a user's would.
       List<String> pinned = Tools.onPath("taskset") ? Tools.pinned(allCpus, command) : command;
       long started = System.nanoTime();

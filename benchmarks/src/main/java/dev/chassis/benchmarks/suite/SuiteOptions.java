@@ -97,7 +97,8 @@ final class SuiteOptions {
   }
 
   private static String defaultServerCpus() {
-    int cpus = Runtime.getRuntime().availableProcessors();
-    return cpus >= 2 && Tools.onPath("taskset") ? Integer.toString(cpus - 1) : "";
+    return Tools.machineCpuCount() >= 2 && Tools.onPath("taskset")
+        ? Integer.toString(Tools.lastCpu())
+        : "";
   }
 }

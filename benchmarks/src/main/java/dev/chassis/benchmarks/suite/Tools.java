@@ -49,6 +49,39 @@ final class Tools {
     return pinned;
   }
 
+  /**
+   * The machine's online CPUs (not this JVM's share: the suite itself runs pinned to one), from
+   * {@code /sys/devices/system/cpu/online}, such as {@code 0-1}.
+   */
+  static String machineCpus() {
+    try {
+      return Files.readString(Path.of("/sys/devices/system/cpu/online")).strip();
+    } catch (IOException e) {
+      return "0-" + (Runtime.getRuntime().availableProcessors() - 1);
+    }
+  }
+
+  /** How many CPUs {@link #machineCpus()} lists. */
+  static int machineCpuCount() {
+    int count = 0;
+    for (String range : machineCpus().split(",")) {
+      String[] ends = range.split("-");
+      try {
+        count += ends.length == 1 ? 1 : Integer.parseInt(ends[1]) - Integer.parseInt(ends[0]) + 1;
+      } catch (NumberFormatException e) {
+        return Runtime.getRuntime().availableProcessors();
+      }
+    }
+    return count;
+  }
+
+  /** The highest-numbered online CPU. */
+  static int lastCpu() {
+    String cpus = machineCpus();
+    String last = cpus.substring(Math.max(cpus.lastIndexOf(','), cpus.lastIndexOf('-')) + 1);
+    return Integer.parseInt(last.trim());
+  }
+
   /** A loopback port free right now. */
   static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
