@@ -57,6 +57,7 @@ public final class BenchmarkSuite {
       long stepStarted = System.nanoTime();
       switch (step) {
         case "load" -> new LoadStep(suite).run();
+        case "cross" -> new CrossCheckStep(suite).run();
         case "jmh" -> new JmhStep(suite).run();
         case "startup" -> new StartupStep(suite).run();
         case "wire" -> new WireStep(suite).run();

@@ -140,13 +140,36 @@ final class ChildProcess implements AutoCloseable {
    * its exit status.
    */
   int stop(Duration timeout) throws InterruptedException {
-    process.destroy();
+    // Through the handle: Process.destroy() would also close our end of its stdout, losing what
+    // it prints while stopping (the servers' stats line).
+    process.toHandle().destroy();
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       log.warn("{} did not stop within {}; killing it", name, timeout);
       process.destroyForcibly();
       process.waitFor();
     }
     return process.exitValue();
+  }
+
+  /**
+   * Waits until stdout is read to its end (after the process ended, its last lines may still be on
+   * their way), at most {@code timeout}.
+   */
+  void awaitOutputEnd(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      long left = deadline - System.nanoTime();
+      String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;
+      if (line == null) {
+        log.warn("{}: stdout still open after {}", name, timeout);
+        return;
+      }
+      if (line.equals(EOF)) {
+        lines.add(EOF);
+        return;
+      }
+      seen.add(line);
+    }
   }
 
   /** The stdout lines printed so far, in order, drained from the queue. */

@@ -74,6 +74,7 @@ final class ServerProcess implements AutoCloseable {
       stopped = true;
       try {
         process.stop(Duration.ofSeconds(20));
+        process.awaitOutputEnd(Duration.ofSeconds(5));
       } catch (InterruptedException e) {
         process.close();
         Thread.currentThread().interrupt();

@@ -10,7 +10,7 @@ import java.util.Set;
 /** The command-line flags of {@link BenchmarkSuite}; {@link #USAGE} lists them. */
 final class SuiteOptions {
   static final List<String> ALL_STEPS =
-      List.of("load", "jmh", "startup", "wire", "profile", "shedding");
+      List.of("load", "cross", "jmh", "startup", "wire", "profile", "shedding");
 
   static final String USAGE =
       String.join(
