@@ -1,9 +1,7 @@
 package dev.chassis.resilience;
 
 import io.grpc.Context;
-import io.grpc.Contexts;
 import io.grpc.Deadline;
-import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
@@ -31,7 +29,10 @@ final class DeadlineServerInterceptor implements ServerInterceptor {
   @Override
   public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
       ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
-    Deadline deadline = Context.current().getDeadline();
+    // Read once: with OpenTelemetry's gRPC context bridge on the classpath, every
+    // Context.current() inside a span allocates a fresh grpc Context.
+    Context current = Context.current();
+    Deadline deadline = current.getDeadline();
     if (deadline != null && deadline.isExpired()) {
       call.close(
           Status.DEADLINE_EXCEEDED.withDescription("deadline passed before the call was handled"),
@@ -45,33 +46,84 @@ final class DeadlineServerInterceptor implements ServerInterceptor {
       return next.startCall(call, headers);
     }
     Context.CancellableContext bounded =
-        Context.current().withDeadlineAfter(maxNanos, TimeUnit.NANOSECONDS, scheduler);
+        current.withDeadlineAfter(maxNanos, TimeUnit.NANOSECONDS, scheduler);
+    Context previous = bounded.attach();
     ServerCall.Listener<ReqT> listener;
     try {
-      listener = Contexts.interceptCall(bounded, call, headers, next);
+      listener = next.startCall(call, headers);
     } catch (RuntimeException | Error e) {
       bounded.cancel(null);
       throw e;
+    } finally {
+      bounded.detach(previous);
     }
-    // Release the context's timer when the call ends, not when the bound fires.
-    return new SimpleForwardingServerCallListener<>(listener) {
-      @Override
-      public void onComplete() {
-        try {
-          super.onComplete();
-        } finally {
-          bounded.cancel(null);
-        }
-      }
+    return new BoundedListener<>(listener, bounded);
+  }
 
-      @Override
-      public void onCancel() {
-        try {
-          super.onCancel();
-        } finally {
-          bounded.cancel(null);
-        }
+  /**
+   * Runs every callback in the bounded context (what {@code Contexts.interceptCall} does) and
+   * releases the context's timer when the call ends, not when the bound fires; one object instead
+   * of two wrappers.
+   */
+  private static final class BoundedListener<ReqT> extends ServerCall.Listener<ReqT> {
+    private final ServerCall.Listener<ReqT> delegate;
+    private final Context.CancellableContext bounded;
+
+    BoundedListener(ServerCall.Listener<ReqT> delegate, Context.CancellableContext bounded) {
+      this.delegate = delegate;
+      this.bounded = bounded;
+    }
+
+    @Override
+    public void onMessage(ReqT message) {
+      Context previous = bounded.attach();
+      try {
+        delegate.onMessage(message);
+      } finally {
+        bounded.detach(previous);
       }
-    };
+    }
+
+    @Override
+    public void onHalfClose() {
+      Context previous = bounded.attach();
+      try {
+        delegate.onHalfClose();
+      } finally {
+        bounded.detach(previous);
+      }
+    }
+
+    @Override
+    public void onReady() {
+      Context previous = bounded.attach();
+      try {
+        delegate.onReady();
+      } finally {
+        bounded.detach(previous);
+      }
+    }
+
+    @Override
+    public void onComplete() {
+      Context previous = bounded.attach();
+      try {
+        delegate.onComplete();
+      } finally {
+        bounded.detach(previous);
+        bounded.cancel(null);
+      }
+    }
+
+    @Override
+    public void onCancel() {
+      Context previous = bounded.attach();
+      try {
+        delegate.onCancel();
+      } finally {
+        bounded.detach(previous);
+        bounded.cancel(null);
+      }
+    }
   }
 }
