@@ -18,6 +18,8 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import net.logstash.logback.argument.StructuredArgument;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -29,12 +31,27 @@ import org.slf4j.event.Level;
 final class AccessLogServerInterceptor implements ServerInterceptor {
   static final Logger logger = LoggerFactory.getLogger(LoggingInterceptors.ACCESS_LOGGER);
 
+  private static final String FORMAT = "{} {} {} ms";
+
+  /** The grpc.code argument of each status code; immutable, so shared by every line. */
+  private static final StructuredArgument[] CODE_VALUES = codeValues();
+
   private final Level level;
   private final double okSampleRate;
+  private volatile @Nullable Peer lastPeer;
 
   AccessLogServerInterceptor(Level level, double okSampleRate) {
     this.level = level;
     this.okSampleRate = okSampleRate;
+  }
+
+  private static StructuredArgument[] codeValues() {
+    Status.Code[] codes = Status.Code.values();
+    StructuredArgument[] values = new StructuredArgument[codes.length];
+    for (Status.Code code : codes) {
+      values[code.ordinal()] = value("grpc.code", code.name());
+    }
+    return values;
   }
 
   @Override
@@ -89,16 +106,16 @@ final class AccessLogServerInterceptor implements ServerInterceptor {
         Object[] arguments = new Object[identity == null ? 6 : 7];
         int next = 0;
         arguments[next++] = method;
-        arguments[next++] = value("grpc.code", code.name());
+        arguments[next++] = CODE_VALUES[code.ordinal()];
         arguments[next++] = value("duration_ms", durationMs);
         arguments[next++] =
-            keyValue("peer", peer(getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)));
+            keyValue("peer", log.peer(getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR)));
         if (identity != null) {
           arguments[next++] = keyValue("peer.identity", identity.id());
         }
         arguments[next++] = keyValue("messages_received", received);
         arguments[next] = keyValue("messages_sent", sent);
-        logger.atLevel(log.level).log("{} {} {} ms", arguments);
+        log(log.level, arguments);
       } finally {
         scope.close();
         if (previousMethod == null) {
@@ -108,13 +125,38 @@ final class AccessLogServerInterceptor implements ServerInterceptor {
         }
       }
     }
+  }
 
-    private static String peer(SocketAddress address) {
-      if (address instanceof InetSocketAddress inet) {
-        // getHostString: never a reverse DNS lookup on the call path.
-        return inet.getHostString() + ":" + inet.getPort();
-      }
-      return address == null ? "unknown" : address.toString();
+  /** Straight to the level's method: the fluent API would add a builder and an event per line. */
+  private static void log(Level level, Object[] arguments) {
+    switch (level) {
+      case ERROR -> logger.error(FORMAT, arguments);
+      case WARN -> logger.warn(FORMAT, arguments);
+      case INFO -> logger.info(FORMAT, arguments);
+      case DEBUG -> logger.debug(FORMAT, arguments);
+      case TRACE -> logger.trace(FORMAT, arguments);
     }
   }
+
+  /**
+   * The {@code peer} field. Calls on one connection share its address object, so the text of the
+   * last one is kept instead of being built again for every call.
+   */
+  private String peer(SocketAddress address) {
+    Peer last = lastPeer;
+    if (last != null && last.address == address) {
+      return last.text;
+    }
+    String text;
+    if (address instanceof InetSocketAddress inet) {
+      // getHostString: never a reverse DNS lookup on the call path.
+      text = inet.getHostString() + ":" + inet.getPort();
+    } else {
+      text = address == null ? "unknown" : address.toString();
+    }
+    lastPeer = new Peer(address, text);
+    return text;
+  }
+
+  private record Peer(@Nullable SocketAddress address, String text) {}
 }
