@@ -38,11 +38,16 @@ public abstract class TrackedServerCall<ReqT, RespT>
   private static final AtomicIntegerFieldUpdater<TrackedServerCall> ENDED =
       AtomicIntegerFieldUpdater.newUpdater(TrackedServerCall.class, "ended");
 
-  private final Context context = Context.current();
+  private final Context context;
   private volatile int ended;
 
   protected TrackedServerCall(ServerCall<ReqT, RespT> delegate) {
     super(delegate);
+    // The call's context, to tell a deadline from a cancellation. Another tracked call of the same
+    // call (an outer interceptor's) already holds one: with OpenTelemetry's gRPC context bridge on
+    // the classpath each Context.current() inside a span allocates a new grpc Context.
+    this.context =
+        delegate instanceof TrackedServerCall<?, ?> outer ? outer.context : Context.current();
   }
 
   /** The call ended with {@code code}; called once. Must not throw. */
