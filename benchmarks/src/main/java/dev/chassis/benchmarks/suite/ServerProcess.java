@@ -2,6 +2,7 @@ package dev.chassis.benchmarks.suite;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.chassis.benchmarks.servers.BenchServers;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,7 +38,7 @@ final class ServerProcess implements AutoCloseable {
     command.add(Tools.java());
     command.addAll(SERVER_JVM);
     command.addAll(jvmArgs);
-    command.addAll(List.of("-cp", suite.classpath(), BenchServers.class.getName()));
+    command.addAll(List.of("-cp", classpath(suite, kind), BenchServers.class.getName()));
     command.addAll(List.of("--kind", kind, "--host", "127.0.0.1", "--port", "0"));
     command.addAll(List.of("--users", "1000"));
     ChildProcess process =
@@ -54,6 +55,25 @@ final class ServerProcess implements AutoCloseable {
       process.close();
       throw e;
     }
+  }
+
+  /**
+   * The classpath for {@code kind}: for {@code bare} and {@code rest}, without OpenTelemetry's gRPC
+   * instrumentation, whose {@code io.grpc.override.ContextStorageOverride} would otherwise make
+   * every grpc {@code Context} attach go through OpenTelemetry's context (a cost every Chassis
+   * service pays, and bare grpc-java does not).
+   */
+  static String classpath(Suite suite, String kind) {
+    if (!kind.equals("bare") && !kind.equals("rest")) {
+      return suite.classpath();
+    }
+    List<String> entries = new ArrayList<>();
+    for (String entry : suite.classpath().split(File.pathSeparator)) {
+      if (!Path.of(entry).getFileName().toString().startsWith("opentelemetry-grpc-")) {
+        entries.add(entry);
+      }
+    }
+    return String.join(File.pathSeparator, entries);
   }
 
   String kind() {
