@@ -26,17 +26,24 @@ import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import net.logstash.logback.encoder.LogstashEncoder;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts one server under test holding the {@link BenchUserService} users, in one of four kinds:
+ * Starts one server under test holding the {@link BenchUserService} users, in one of five kinds:
  *
  * <ul>
  *   <li>{@code bare}: grpc-java's {@code NettyServerBuilder} with the services and nothing else (no
  *       interceptors, no health, grpc's default executor).
+ *   <li>{@code bare-fixed}: {@code bare} with its handlers on a fixed pool of {@code --threads}
+ *       threads, as Chassis runs them, instead of grpc's default cached pool: the difference
+ *       between {@code bare-fixed} and {@code chassis} is the Chassis stack alone.
  *   <li>{@code chassis}: a {@link ChassisServer} with the default production stack as the benchmark
  *       issue defines it (tracing, metrics, logging context, access log, deadline bounds,
  *       concurrency limit, error mapping, health, reflection), admin endpoint off. Tracing is a
@@ -67,20 +74,23 @@ import org.slf4j.LoggerFactory;
  * java -cp ... dev.chassis.benchmarks.servers.BenchServers --kind rest --port 8080 --users 1000
  * }</pre>
  *
- * <p>Flags: {@code --kind bare|chassis|chassis-full|rest} (required), {@code --port P} (default
- * 50051; 0 picks one), {@code --host H} (default 0.0.0.0), {@code --users N} (default 1000), {@code
- * --threads N} (REST handler threads, and Chassis' {@code executor-threads}; default 0 meaning
- * max(16, 4 × CPUs) as in Chassis; bare uses grpc's default executor), {@code --trace-ratio X}
- * (chassis only; default 0), {@code --access-log discard|stdout} (chassis kinds; default discard:
- * encoded, then thrown away). The line {@code listening <kind> <port>} goes to stdout once serving;
- * the server runs until the process is stopped (SIGINT or SIGTERM), then prints {@code stats} and
- * {@link BenchServer#stats()}, such as {@code stats {"outcomes":{"OK":1200,"NOT_FOUND":3}}}.
+ * <p>Flags: {@code --kind bare|bare-fixed|chassis|chassis-full|rest} (required), {@code --port P}
+ * (default 50051; 0 picks one), {@code --host H} (default 0.0.0.0), {@code --users N} (default
+ * 1000), {@code --threads N} (REST and bare-fixed handler threads, and Chassis' {@code
+ * executor-threads}; default 0 meaning max(16, 4 × CPUs) as in Chassis; bare uses grpc's default
+ * executor), {@code --trace-ratio X} (chassis only; default 0), {@code --access-log discard|stdout}
+ * (chassis kinds; default discard: encoded, then thrown away). The line {@code listening <kind>
+ * <port>} goes to stdout once serving; the server runs until the process is stopped (SIGINT or
+ * SIGTERM), then prints {@code stats} and {@link BenchServer#stats()}, such as {@code stats
+ * {"outcomes":{"OK":1200,"NOT_FOUND":3}}}.
  */
 public final class BenchServers {
   /** The server variants. */
   public enum Kind {
     /** Plain grpc-java. */
     BARE,
+    /** Plain grpc-java on a fixed handler pool sized as Chassis sizes its own. */
+    BARE_FIXED,
     /** Chassis with its defaults. */
     CHASSIS,
     /** Chassis tracing and access-logging every call. */
@@ -96,7 +106,7 @@ public final class BenchServers {
         }
       }
       throw new IllegalArgumentException(
-          "--kind: " + value + " (expected: bare, chassis, chassis-full or rest)");
+          "--kind: " + value + " (expected: bare, bare-fixed, chassis, chassis-full or rest)");
     }
 
     /** The command-line spelling. */
@@ -186,7 +196,7 @@ public final class BenchServers {
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());
       System.err.println(
-          "Usage: BenchServers --kind bare|chassis|chassis-full|rest [--port P] [--host H]"
+          "Usage: BenchServers --kind bare|bare-fixed|chassis|chassis-full|rest [--port P] [--host H]"
               + " [--users N] [--threads N] [--trace-ratio X] [--access-log discard|stdout]");
       System.exit(2);
       return;
@@ -264,28 +274,53 @@ public final class BenchServers {
     Outcomes outcomes = new Outcomes();
     InetSocketAddress address = new InetSocketAddress(settings.host(), settings.port());
     return switch (settings.kind()) {
-      case BARE -> startBare(store, outcomes, address);
+      case BARE -> startBare(store, outcomes, address, Kind.BARE, null);
+      case BARE_FIXED ->
+          startBare(
+              store, outcomes, address, Kind.BARE_FIXED, fixedPool(settings.handlerThreads()));
       case CHASSIS, CHASSIS_FULL -> startChassis(store, outcomes, settings);
       case REST -> startRest(store, outcomes, address, settings.handlerThreads());
     };
   }
 
   private static BenchServer startBare(
-      UserStore store, Outcomes outcomes, InetSocketAddress address) throws IOException {
-    Server server =
+      UserStore store,
+      Outcomes outcomes,
+      InetSocketAddress address,
+      Kind kind,
+      @Nullable ExecutorService handlers)
+      throws IOException {
+    NettyServerBuilder builder =
         NettyServerBuilder.forAddress(address)
             .addService(new BenchUserService(store, outcomes))
-            .addService(new QpsBenchmarkService(outcomes))
-            .build()
-            .start();
+            .addService(new QpsBenchmarkService(outcomes));
+    if (handlers != null) {
+      builder.executor(handlers);
+    }
+    Server server = builder.build().start();
     return new BenchServer(
-        Kind.BARE,
+        kind,
         server.getPort(),
         outcomes,
         () -> grpcStats(outcomes),
         () -> {
           server.shutdownNow();
           awaitQuietly(() -> server.awaitTermination(5, TimeUnit.SECONDS));
+          if (handlers != null) {
+            handlers.shutdownNow();
+          }
+        });
+  }
+
+  /** A fixed pool of daemon threads, as {@code ChassisServer} makes its handler pool. */
+  private static ExecutorService fixedPool(int threads) {
+    AtomicInteger count = new AtomicInteger();
+    return Executors.newFixedThreadPool(
+        threads,
+        runnable -> {
+          Thread thread = new Thread(runnable, "bare-handler-" + count.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
         });
   }
 

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  */
 final class LoadStep {
   private static final Logger log = LoggerFactory.getLogger(LoadStep.class);
-  static final List<String> KINDS = List.of("bare", "chassis", "chassis-full", "rest");
+  static final List<String> KINDS =
+      List.of("bare", "bare-fixed", "chassis", "chassis-full", "rest");
   private static final Duration BETWEEN_PHASES_WARMUP = Duration.ofSeconds(2);
 
   /** One measured run. */
@@ -77,49 +78,46 @@ final class LoadStep {
   }
 
   void run() throws Exception {
-    double bareSaturation = calibrate("bare");
-    double restSaturation = calibrate("rest");
-    halfRate = Math.max(1, Math.round(bareSaturation / 2));
-    equalRate = Math.max(1, Math.round(Math.min(bareSaturation, restSaturation) / 2));
-    log.info(
-        "calibrated: bare {}/s, rest {}/s; half load {}/s, equal load {}/s",
-        Math.round(bareSaturation),
-        Math.round(restSaturation),
-        halfRate,
-        equalRate);
+    // Pass 1: saturation and one call at a time.
     for (int repeat = 0; repeat < suite.options().repeats; repeat++) {
       for (int i = 0; i < KINDS.size(); i++) {
         String kind = KINDS.get((i + repeat) % KINDS.size());
-        session(kind, repeat);
+        log.info("repeat {}: {}", repeat + 1, kind);
+        try (ServerProcess server = ServerProcess.start(suite, kind, List.of())) {
+          int concurrency = suite.options().concurrency;
+          measure(server, "saturation", repeat, closed(concurrency), suite.options().warmup);
+          measure(server, "one-at-a-time", repeat, closed(1), BETWEEN_PHASES_WARMUP);
+        }
+      }
+    }
+    // Pass 2: open-model loads at rates taken from pass 1's saturation medians.
+    double bareSaturation = byKind("saturation", Run::throughput).get("bare").median();
+    double restSaturation = byKind("saturation", Run::throughput).get("rest").median();
+    halfRate = Math.max(1, Math.round(bareSaturation / 2));
+    equalRate = Math.max(1, Math.round(Math.min(bareSaturation, restSaturation) / 2));
+    log.info(
+        "saturation medians: bare {}/s, rest {}/s; half load {}/s, equal load {}/s",
+        Math.round(bareSaturation),
+        Math.round(restSaturation),
+        Math.round(halfRate),
+        Math.round(equalRate));
+    for (int repeat = 0; repeat < suite.options().repeats; repeat++) {
+      for (int i = 0; i < KINDS.size(); i++) {
+        String kind = KINDS.get((i + repeat) % KINDS.size());
+        log.info("repeat {}: {} (open model)", repeat + 1, kind);
+        try (ServerProcess server = ServerProcess.start(suite, kind, List.of())) {
+          Duration warmup = suite.options().warmup;
+          if (!kind.equals("rest")) {
+            measure(server, "half-load", repeat, open(halfRate), warmup);
+            warmup = BETWEEN_PHASES_WARMUP;
+          }
+          if (!kind.equals("chassis-full") && !kind.equals("bare-fixed")) {
+            measure(server, "equal-load", repeat, open(equalRate), warmup);
+          }
+        }
       }
     }
     report();
-  }
-
-  /** Saturation throughput of {@code kind} from one short run. */
-  private double calibrate(String kind) throws Exception {
-    try (ServerProcess server = ServerProcess.start(suite, kind, List.of())) {
-      Duration window = Duration.ofSeconds(suite.options().quick ? 1 : 4);
-      load(server, closed(suite.options().concurrency), window);
-      JsonNode result = load(server, closed(suite.options().concurrency), window);
-      return result.path("throughput").asDouble();
-    }
-  }
-
-  private void session(String kind, int repeat) throws Exception {
-    log.info("repeat {}: {}", repeat + 1, kind);
-    try (ServerProcess server = ServerProcess.start(suite, kind, List.of())) {
-      Duration warmup = suite.options().warmup;
-      measure(server, "saturation", repeat, closed(suite.options().concurrency), warmup);
-      measure(server, "one-at-a-time", repeat, closed(1), BETWEEN_PHASES_WARMUP);
-      if (!kind.equals("rest")) {
-        measure(server, "half-load", repeat, open(halfRate), BETWEEN_PHASES_WARMUP);
-      }
-      if (!kind.equals("chassis-full")) {
-        measure(server, "equal-load", repeat, open(equalRate), BETWEEN_PHASES_WARMUP);
-      }
-      server.stop();
-    }
   }
 
   private void measure(
@@ -235,6 +233,7 @@ final class LoadStep {
             "server",
             ">calls/s",
             ">vs bare",
+            ">vs bare-fixed",
             ">server CPU µs/call",
             ">vs bare",
             ">server CPU use %",
@@ -245,6 +244,7 @@ final class LoadStep {
           kind,
           throughput.get(kind).describe(0),
           Samples.ratio(throughput.get(kind).median(), bareThroughput),
+          Samples.ratio(throughput.get(kind).median(), throughput.get("bare-fixed").median()),
           cpu.get(kind).describe(1),
           Samples.ratio(cpu.get(kind).median(), bareCpu),
           cpuShare.get(kind).describe(0),
@@ -303,7 +303,7 @@ final class LoadStep {
         new MarkdownTable(
             "server", ">calls/s", ">p50 µs", ">p99 µs", ">p99 vs bare", ">p99.9 µs", ">errors");
     double halfBareP99 = halfP99.get("bare").median();
-    for (String kind : List.of("bare", "chassis", "chassis-full")) {
+    for (String kind : List.of("bare", "bare-fixed", "chassis", "chassis-full")) {
       half.row(
           kind,
           halfAchieved.get(kind).describe(0),

@@ -58,13 +58,13 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /**
-   * The classpath for {@code kind}: for {@code bare} and {@code rest}, without OpenTelemetry's gRPC
-   * instrumentation, whose {@code io.grpc.override.ContextStorageOverride} would otherwise make
-   * every grpc {@code Context} attach go through OpenTelemetry's context (a cost every Chassis
-   * service pays, and bare grpc-java does not).
+   * The classpath for {@code kind}: for {@code bare}, {@code bare-fixed} and {@code rest}, without
+   * OpenTelemetry's gRPC instrumentation, whose {@code io.grpc.override.ContextStorageOverride}
+   * would otherwise make every grpc {@code Context} attach go through OpenTelemetry's context (a
+   * cost every Chassis service pays, and bare grpc-java does not).
    */
   static String classpath(Suite suite, String kind) {
-    if (!kind.equals("bare") && !kind.equals("rest")) {
+    if (!kind.startsWith("bare") && !kind.equals("rest")) {
       return suite.classpath();
     }
     List<String> entries = new ArrayList<>();

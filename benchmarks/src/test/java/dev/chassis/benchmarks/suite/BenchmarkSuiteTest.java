@@ -20,7 +20,7 @@ class BenchmarkSuiteTest {
   @TempDir Path out;
 
   @Test
-  @Timeout(180)
+  @Timeout(240)
   void loadStep_runsEveryKindInEveryPhaseWithoutErrors() throws Exception {
     BenchmarkSuite.main(
         new String[] {
@@ -54,6 +54,9 @@ class BenchmarkSuiteTest {
             "bare/one-at-a-time",
             "bare/half-load",
             "bare/equal-load",
+            "bare-fixed/saturation",
+            "bare-fixed/one-at-a-time",
+            "bare-fixed/half-load",
             "chassis/saturation",
             "chassis/one-at-a-time",
             "chassis/half-load",
