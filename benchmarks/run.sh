@@ -15,9 +15,14 @@ cd "$(dirname "$0")/.."
 ./mvnw -B -q -DskipTests package dependency:build-classpath \
   -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime
 cp="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
+# The suite (the load generator) runs without OpenTelemetry's gRPC instrumentation, whose
+# ContextStorageOverride would change grpc's Context handling in the client; the servers and JMH it
+# starts get the whole classpath.
+client_cp=$(tr ':' '\n' <<<"$cp" | grep -v '/opentelemetry-grpc-' | paste -sd: -)
 
 pin=()
 if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
   pin=(taskset -c 0)
 fi
-exec "${pin[@]}" java -Xms1g -Xmx1g -cp "$cp" dev.chassis.benchmarks.suite.BenchmarkSuite "$@"
+exec "${pin[@]}" java -Xms1g -Xmx1g -Dbenchmarks.classpath="$cp" -cp "$client_cp" \
+  dev.chassis.benchmarks.suite.BenchmarkSuite "$@"

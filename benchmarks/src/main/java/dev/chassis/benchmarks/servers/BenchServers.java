@@ -19,10 +19,13 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
@@ -32,6 +35,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import net.logstash.logback.encoder.LogstashEncoder;
+import one.profiler.AsyncProfiler;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.LoggerFactory;
 
@@ -217,7 +221,46 @@ public final class BenchServers {
                 "bench-server-stop"));
     out.println("listening " + settings.kind().label() + " " + server.port());
     out.flush();
+    Thread commands = new Thread(() -> readCommands(out), "bench-server-commands");
+    commands.setDaemon(true);
+    commands.start();
     stopped.await();
+  }
+
+  /**
+   * Serves the commands the benchmark suite sends on stdin, one per line: {@code profile-start}
+   * starts async-profiler's CPU sampling (1 ms), {@code profile-stop FILE} stops it and writes the
+   * samples to FILE as collapsed stacks. Each answers one line ({@code profiling started}, {@code
+   * profiling stopped}, or {@code error ...}). Ends at the end of stdin.
+   */
+  private static void readCommands(PrintStream out) {
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    try {
+      for (String line = in.readLine(); line != null; line = in.readLine()) {
+        String answer;
+        try {
+          if (line.equals("profile-start")) {
+            AsyncProfiler.getInstance().execute("start,event=cpu,interval=1ms");
+            answer = "profiling started";
+          } else if (line.startsWith("profile-stop ")) {
+            String file = line.substring("profile-stop ".length()).trim();
+            AsyncProfiler.getInstance().execute("stop,file=" + file + ",collapsed");
+            answer = "profiling stopped";
+          } else {
+            answer = "error unknown command: " + line;
+          }
+        } catch (IOException | RuntimeException e) {
+          answer = "error " + e;
+        }
+        synchronized (out) {
+          out.println(answer);
+          out.flush();
+        }
+      }
+    } catch (IOException e) {
+      LoggerFactory.getLogger(BenchServers.class).warn("reading commands: {}", e.toString());
+    }
   }
 
   static Settings parse(String[] args) {

@@ -49,7 +49,10 @@ public final class BenchmarkSuite {
       return;
     }
     Suite suite =
-        new Suite(options, System.getProperty("java.class.path"), new Report(options.out));
+        new Suite(
+            options,
+            System.getProperty("benchmarks.classpath", System.getProperty("java.class.path")),
+            new Report(options.out));
     String header = header(options);
     long started = System.nanoTime();
     for (String step : options.steps) {

@@ -92,6 +92,12 @@ final class ChildProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /** Writes {@code line} to the process's stdin. */
+  void send(String line) throws IOException {
+    process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+    process.getOutputStream().flush();
+  }
+
   /** Whether the process still runs. */
   boolean isAlive() {
     return process.isAlive();
