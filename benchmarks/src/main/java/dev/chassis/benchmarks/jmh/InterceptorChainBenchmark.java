@@ -10,6 +10,7 @@ import ch.qos.logback.core.spi.AppenderAttachable;
 import com.google.common.util.concurrent.MoreExecutors;
 import dev.chassis.ChassisConfig;
 import dev.chassis.benchmarks.servers.BenchUserService;
+import dev.chassis.benchmarks.servers.DroppingSpanExporter;
 import dev.chassis.errors.ErrorInterceptors;
 import dev.chassis.observability.logging.LogContext;
 import dev.chassis.observability.logging.LoggingInterceptors;
@@ -36,19 +37,15 @@ import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.propagation.ContextPropagators;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.SdkTracerProviderBuilder;
-import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
-import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.io.ByteArrayInputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
@@ -267,7 +264,7 @@ public class InterceptorChainBenchmark {
     if (recorded) {
       provider
           .setSampler(Sampler.alwaysOn())
-          .addSpanProcessor(BatchSpanProcessor.builder(new DroppingExporter()).build());
+          .addSpanProcessor(BatchSpanProcessor.builder(new DroppingSpanExporter()).build());
     } else {
       provider.setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(0.0)));
     }
@@ -317,24 +314,6 @@ public class InterceptorChainBenchmark {
     }
     if (!found) {
       throw new IllegalStateException("chassis/logback-json.xml: no console appender found");
-    }
-  }
-
-  /** Accepts and forgets spans, so the SDK does all its work but nothing leaves the process. */
-  private static final class DroppingExporter implements SpanExporter {
-    @Override
-    public CompletableResultCode export(Collection<SpanData> spans) {
-      return CompletableResultCode.ofSuccess();
-    }
-
-    @Override
-    public CompletableResultCode flush() {
-      return CompletableResultCode.ofSuccess();
-    }
-
-    @Override
-    public CompletableResultCode shutdown() {
-      return CompletableResultCode.ofSuccess();
     }
   }
 }

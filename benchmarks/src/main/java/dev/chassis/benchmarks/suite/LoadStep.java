@@ -174,17 +174,28 @@ final class LoadStep {
       args.add("GetUser");
     }
     args.addAll(model);
-    args.addAll(List.of("--duration", window.toMillis() + "ms", "--json"));
+    args.addAll(List.of("--duration", window.toMillis() + "ms"));
+    return loadMain(args);
+  }
+
+  /**
+   * Runs {@link LoadMain} in this JVM with {@code args} plus {@code --json} and returns its JSON.
+   *
+   * @throws IOException when it exits non-zero
+   */
+  static JsonNode loadMain(List<String> args) throws Exception {
+    List<String> all = new ArrayList<>(args);
+    all.add("--json");
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit;
     try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-      exit = LoadMain.run(args.toArray(String[]::new), o, e);
+      exit = LoadMain.run(all.toArray(String[]::new), o, e);
     }
     if (exit != 0) {
       throw new IOException(
-          "LoadMain " + args + " exited " + exit + ": " + err.toString(StandardCharsets.UTF_8));
+          "LoadMain " + all + " exited " + exit + ": " + err.toString(StandardCharsets.UTF_8));
     }
     String text = out.toString(StandardCharsets.UTF_8).strip();
     return Report.JSON.readTree(text.substring(text.lastIndexOf('\n') + 1));

@@ -1,7 +1,7 @@
 package dev.chassis.benchmarks.suite;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.chassis.benchmarks.load.LoadMain;
 import dev.chassis.sample.user.v1.CreateUserRequest;
 import dev.chassis.sample.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
@@ -10,12 +10,9 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -408,17 +405,9 @@ final class StartupStep {
       List<String> args = new ArrayList<>();
       args.addAll(List.of("127.0.0.1:" + grpcPort, "--method", "GetUser", "--id", userId));
       args.addAll(List.of("--concurrency", "16", "--duration", window.toMillis() + "ms"));
-      args.add("--json");
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int status;
-      try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
-          PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-        status = LoadMain.run(args.toArray(String[]::new), o, e);
-      }
-      String json = out.toString(StandardCharsets.UTF_8).strip();
-      if (status != 0 || Report.JSON.readTree(json).path("errors").asLong() != 0) {
-        throw new IOException("load on the sample failed: " + json + err);
+      JsonNode result = LoadStep.loadMain(args);
+      if (result.path("errors").asLong() != 0) {
+        throw new IOException("load on the sample failed: " + result);
       }
     }
 
