@@ -85,8 +85,9 @@ final class JmhStep {
                 + BENCHMARK
                 + "` with `-prof gc`: one unary call over grpc's in-process transport with direct"
                 + " executors, so no thread hand-off or network hides the interceptors; the"
-                + " overhead columns subtract the bare call (`none`, or `client-none` for client"
-                + " rows). ± is JMH's 99.9% confidence interval.\n\n"
+                + " overhead columns subtract the bare call (`none`; for `client-default`, the"
+                + " same call without client interceptors). ± is JMH's 99.9% confidence"
+                + " interval.\n\n"
                 + table);
     allocationTarget(rows, "default", 1024, "default chain allocates < 1 KB per call");
     allocationTarget(rows, "full", 2560, "everything-on chain allocates < 2.5 KB per call");
