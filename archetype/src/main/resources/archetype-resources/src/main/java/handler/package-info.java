@@ -1,0 +1,5 @@
+/** The gRPC handler. */
+@NullMarked
+package ${package}.handler;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,5 @@
+/** The ${serviceName} service. */
+@NullMarked
+package ${package};
+
+import org.jspecify.annotations.NullMarked;
