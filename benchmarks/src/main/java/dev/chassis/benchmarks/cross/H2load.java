@@ -2,7 +2,9 @@ package dev.chassis.benchmarks.cross;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.common.net.HostAndPort;
 import com.google.protobuf.MessageLite;
+import dev.chassis.benchmarks.load.Targets;
 import dev.chassis.benchmarks.servers.BenchUserService;
 import dev.chassis.sample.user.v1.GetUserRequest;
 import java.io.IOException;
@@ -336,17 +338,9 @@ public final class H2load {
     if (target == null) {
       throw new IllegalArgumentException("HOST:PORT is required");
     }
-    int colon = target.lastIndexOf(':');
-    if (colon <= 0) {
-      throw new IllegalArgumentException("target: " + target + " (expected: HOST:PORT)");
-    }
-    String host = target.substring(0, colon).replace("[", "").replace("]", "");
-    int port;
-    try {
-      port = Integer.parseInt(target.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("target: " + target + " (expected: HOST:PORT)", e);
-    }
+    HostAndPort parsed = Targets.parse(target);
+    String host = parsed.getHost();
+    int port = parsed.getPort();
     return new Options(
         host,
         port,

@@ -1,6 +1,8 @@
 package dev.chassis.benchmarks.cross;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.common.net.HostAndPort;
+import dev.chassis.benchmarks.load.Targets;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -187,19 +189,10 @@ public final class QpsClient {
     if (target == null) {
       throw new IllegalArgumentException("HOST:PORT is required");
     }
-    int colon = target.lastIndexOf(':');
-    if (colon <= 0) {
-      throw new IllegalArgumentException("target: " + target + " (expected: HOST:PORT)");
-    }
-    int port;
-    try {
-      port = Integer.parseInt(target.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("target: " + target + " (expected: HOST:PORT)", e);
-    }
+    HostAndPort parsed = Targets.parse(target);
     return new Options(
-        target.substring(0, colon).replace("[", "").replace("]", ""),
-        port,
+        parsed.getHost(),
+        parsed.getPort(),
         channels,
         outstanding,
         duration,

@@ -1,5 +1,6 @@
 package dev.chassis.benchmarks.load;
 
+import com.google.common.net.HostAndPort;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
@@ -348,16 +349,9 @@ public final class LoadMain {
       if (target == null) {
         throw new IllegalArgumentException("missing target HOST:PORT");
       }
-      int colon = target.lastIndexOf(':');
-      if (colon <= 0) {
-        throw new IllegalArgumentException("target: " + target + " (expected: HOST:PORT)");
-      }
-      options.host = target.substring(0, colon);
-      try {
-        options.port = Integer.parseInt(target.substring(colon + 1));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("target: " + target + " (expected: HOST:PORT)", e);
-      }
+      HostAndPort parsed = Targets.parse(target);
+      options.host = parsed.getHost();
+      options.port = parsed.getPort();
       if (options.rate > 0 && concurrencySet) {
         throw new IllegalArgumentException("--rate and --concurrency exclude each other");
       }

@@ -15,6 +15,7 @@ import io.grpc.stub.StreamObserver;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The sample's {@code user.v1.UserService} in memory, for load tests: same methods, same
@@ -60,39 +61,34 @@ public final class BenchUserService extends UserServiceGrpc.UserServiceImplBase 
 
   @Override
   public void getUser(GetUserRequest request, StreamObserver<User> response) {
-    User user;
-    try {
-      user = store.get(request.getId());
-    } catch (StatusRuntimeException e) {
-      fail(response, e);
-      return;
-    }
-    response.onNext(user);
-    complete(response);
+    answer(response, () -> store.get(request.getId()));
   }
 
   @Override
   public void createUser(CreateUserRequest request, StreamObserver<User> response) {
-    User user;
-    try {
-      user = store.create(request.getName(), request.getEmail());
-    } catch (StatusRuntimeException e) {
-      fail(response, e);
-      return;
-    }
-    response.onNext(user);
-    complete(response);
+    answer(response, () -> store.create(request.getName(), request.getEmail()));
   }
 
   @Override
   public void deleteUser(DeleteUserRequest request, StreamObserver<Empty> response) {
+    answer(
+        response,
+        () -> {
+          store.delete(request.getId());
+          return Empty.getDefaultInstance();
+        });
+  }
+
+  /** A unary answer: the value, or the store's status, counted either way. */
+  private <T> void answer(StreamObserver<T> response, Supplier<T> call) {
+    T value;
     try {
-      store.delete(request.getId());
+      value = call.get();
     } catch (StatusRuntimeException e) {
       fail(response, e);
       return;
     }
-    response.onNext(Empty.getDefaultInstance());
+    response.onNext(value);
     complete(response);
   }
 

@@ -1,5 +1,7 @@
 package dev.chassis.benchmarks.wire;
 
+import com.google.common.net.HostAndPort;
+import dev.chassis.benchmarks.load.Targets;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -234,17 +236,20 @@ public final class ByteCountingProxy implements AutoCloseable {
         }
       }
     }
-    if (listen < 0 || targetSpec == null || targetSpec.lastIndexOf(':') < 0) {
+    HostAndPort parsed = null;
+    try {
+      parsed = targetSpec == null ? null : Targets.parse(targetSpec);
+    } catch (IllegalArgumentException e) {
+      System.err.println(e.getMessage());
+    }
+    if (listen < 0 || parsed == null) {
       System.err.println(
           "Usage: ByteCountingProxy --listen PORT --target HOST:PORT [--listen-host H]"
               + " [--report-seconds N]");
       System.exit(2);
       return;
     }
-    int colon = targetSpec.lastIndexOf(':');
-    InetSocketAddress target =
-        new InetSocketAddress(
-            targetSpec.substring(0, colon), Integer.parseInt(targetSpec.substring(colon + 1)));
+    InetSocketAddress target = new InetSocketAddress(parsed.getHost(), parsed.getPort());
     ByteCountingProxy proxy = start(new InetSocketAddress(host, listen), target);
     PrintStream out = System.out;
     CountDownLatch stopped = new CountDownLatch(1);
