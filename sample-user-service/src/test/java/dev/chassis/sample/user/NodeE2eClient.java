@@ -112,13 +112,18 @@ final class NodeE2eClient {
   }
 
   /**
-   * The Node client needs {@code node} and its npm packages. When they are missing and {@code npm}
-   * is on the PATH they are installed with {@code npm ci} (as {@code .ci/run} does); otherwise the
-   * test is skipped with a message, except under CI, where it fails.
+   * The Node clients need {@code node} and the npm packages of {@code src/test/node} (this client
+   * and {@code grpc-web-e2e.mjs} share one {@code package.json}). When they are missing and {@code
+   * npm} is on the PATH they are installed with {@code npm ci} (as {@code .ci/run} does); otherwise
+   * the test is skipped with a message, except under CI, where it fails.
    */
-  private static void requireNodeClient() throws Exception {
-    Path installed = NODE_CLIENT.resolve("node_modules/@grpc/grpc-js");
-    if (!Files.isDirectory(installed) && onPath("npm")) {
+  static void requireNodeClient() throws Exception {
+    List<Path> packages =
+        List.of(
+            NODE_CLIENT.resolve("node_modules/@grpc/grpc-js"),
+            NODE_CLIENT.resolve("node_modules/playwright-core"),
+            NODE_CLIENT.resolve("node_modules/esbuild"));
+    if (!packages.stream().allMatch(Files::isDirectory) && onPath("npm")) {
       Process npm =
           new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund")
               .directory(NODE_CLIENT.toFile())
@@ -128,9 +133,9 @@ final class NodeE2eClient {
       assertThat(npm.waitFor(180, TimeUnit.SECONDS)).as("npm ci finished").isTrue();
       assertThat(npm.exitValue()).as("npm ci: %s", log).isZero();
     }
-    boolean ready = Files.isDirectory(installed) && onPath("node");
+    boolean ready = packages.stream().allMatch(Files::isDirectory) && onPath("node");
     String message =
-        "needs Node.js and npm (Debian packages nodejs and npm) for the Node gRPC client; "
+        "needs Node.js and npm (Debian packages nodejs and npm) for the Node clients; "
             + ".ci/run installs them";
     if (System.getenv("CI") != null) {
       assertThat(ready).as(message).isTrue();
@@ -151,8 +156,8 @@ final class NodeE2eClient {
     return false;
   }
 
-  /** The protos the Node client loads, laid out by import path, taken from the class path. */
-  private static void extractProtos(Path dir) throws IOException {
+  /** The protos the Node clients load, laid out by import path, taken from the class path. */
+  static void extractProtos(Path dir) throws IOException {
     for (String proto :
         List.of(
             "user/v1/user.proto",
