@@ -81,8 +81,8 @@ class GrpcWebBrowserIT {
     disallowedOrigin = "http://localhost:" + pagePort;
     jar =
         SampleJar.start(
-            Map.of(
-                "CHASSIS_GRPC_WEB_PORT", "0", "CHASSIS_GRPC_WEB_ALLOWED_ORIGINS", allowedOrigin));
+            Map.of("CHASSIS_GRPC_WEB_PORT", "0", "CHASSIS_GRPC_WEB_ALLOWED_ORIGINS", allowedOrigin),
+            List.of("-Dchassis.grpc-web.host=127.0.0.1"));
     int webPort = grpcWebPort();
     Files.createDirectories(OUT);
     for (String screenshot : SCREENSHOTS) {
@@ -237,11 +237,20 @@ class GrpcWebBrowserIT {
     JsonNode allowed = raw.at("/preflightAllowed");
     assertThat(allowed.at("/status").asInt()).as("%s", allowed).isEqualTo(204);
     assertThat(allowed.at("/cors/access-control-allow-origin").asText()).isEqualTo(allowedOrigin);
-    assertThat(allowed.at("/cors/access-control-expose-headers").asText().toLowerCase())
-        .contains("grpc-status", "grpc-message", "grpc-status-details-bin");
     String allowedHeaders = allowed.at("/cors/access-control-allow-headers").asText().toLowerCase();
     if (!allowedHeaders.equals("*")) {
       assertThat(allowedHeaders).contains("content-type", "x-grpc-web", "x-user-agent");
+    }
+    // Expose-Headers counts on the response itself (not on the preflight): without it a page
+    // cannot read grpc-status from a trailers-only answer, nor the rich error details.
+    for (String call : List.of("/createBinary", "/listText", "/notFoundText")) {
+      JsonNode cors = raw.at(call + "/cors");
+      assertThat(cors.at("/access-control-allow-origin").asText())
+          .as("%s", raw.at(call))
+          .isEqualTo(allowedOrigin);
+      assertThat(cors.at("/access-control-expose-headers").asText().toLowerCase())
+          .as("%s", raw.at(call))
+          .contains("grpc-status", "grpc-message", "grpc-status-details-bin");
     }
     for (String refused : List.of("/preflightDisallowed", "/postDisallowed")) {
       assertThat(raw.at(refused + "/status").asInt()).as("%s", raw.at(refused)).isEqualTo(403);
