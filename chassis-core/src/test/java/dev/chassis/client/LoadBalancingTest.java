@@ -150,7 +150,7 @@ class LoadBalancingTest {
                             "minimumHosts", 3.0,
                             "requestVolume", 20.0),
                         "childPolicy",
-                        List.of(Map.of("round_robin", Map.of()))))));
+                        List.of(Map.of("chassis_round_robin", Map.of()))))));
     assertThat(
             Chassis.channel(ChassisConfig.of("chassis.client.health-check-enabled = false"), "x")
                 .serviceConfig())
