@@ -67,8 +67,13 @@ class LoadBalancingTest {
     ChassisServer b = start("b", () -> false, null);
     await().atMost(Duration.ofSeconds(5)).until(() -> !b.isReady());
     channel = channel(a, b, "health-check-enabled = false");
+    TestServiceGrpc.TestServiceBlockingStub stub = TestServiceGrpc.newBlockingStub(channel);
 
-    assertThat(hits(TestServiceGrpc.newBlockingStub(channel), 20)).containsOnlyKeys("a", "b");
+    // round_robin uses a backend once it is connected; b, NOT_SERVING, is never skipped.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> hits(stub, 20).keySet().equals(keys("a", "b")));
+    assertThat(hits(stub, 40)).containsOnlyKeys("a", "b");
   }
 
   @Test
