@@ -5,14 +5,18 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
 import dev.chassis.discovery.consul.ConsulSettings;
 import dev.chassis.internal.config.ConfigReader;
 import dev.chassis.resilience.ConcurrencyLimitSettings;
 import dev.chassis.resilience.RateLimitSettings;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -59,6 +63,8 @@ public final class ChassisConfig {
           Map.entry("CHASSIS_SERVICE_NAME", "chassis.service.name"),
           Map.entry("CHASSIS_GRPC_PORT", "chassis.grpc.port"),
           Map.entry("CHASSIS_ADMIN_PORT", "chassis.admin.port"),
+          Map.entry("CHASSIS_GRPC_WEB_PORT", "chassis.grpc-web.port"),
+          Map.entry("CHASSIS_GRPC_WEB_ALLOWED_ORIGINS", "chassis.grpc-web.allowed-origins"),
           Map.entry("CHASSIS_SHUTDOWN_GRACE", "chassis.shutdown.grace"),
           Map.entry("CONSUL_HTTP_ADDR", "chassis.discovery.consul.address"),
           Map.entry("CHASSIS_TLS_CERT", "chassis.tls.cert"),
@@ -95,6 +101,29 @@ public final class ChassisConfig {
   /** Admin HTTP settings ({@code chassis.admin.*}); port -1 means disabled. */
   public record Admin(String host, int port) {
     /** Whether the admin HTTP server runs. */
+    public boolean enabled() {
+      return port >= 0;
+    }
+  }
+
+  /**
+   * gRPC-Web for browsers ({@code chassis.grpc-web.*}); port -1 means disabled.
+   *
+   * @param allowedOrigins normalised {@code scheme://host[:port]} origins, or {@code "*"}
+   */
+  public record GrpcWeb(
+      String host,
+      int port,
+      List<String> allowedOrigins,
+      Duration corsMaxAge,
+      int maxMessageSize,
+      int maxHeaderSize,
+      Duration idleTimeout) {
+    public GrpcWeb {
+      allowedOrigins = List.copyOf(allowedOrigins);
+    }
+
+    /** Whether the gRPC-Web server runs. */
     public boolean enabled() {
       return port >= 0;
     }
@@ -149,6 +178,7 @@ public final class ChassisConfig {
   private final String serviceVersion;
   private final Grpc grpc;
   private final Admin admin;
+  private final GrpcWeb grpcWeb;
   private final Health health;
   private final Shutdown shutdown;
   private final Tls tls;
@@ -177,6 +207,7 @@ public final class ChassisConfig {
             chassis.integer("grpc.executor-threads", 0, 10_000),
             chassis.bool("grpc.reflection"));
     this.admin = new Admin(chassis.string("admin.host"), chassis.port("admin.port", true));
+    this.grpcWeb = grpcWeb(chassis);
     this.health =
         new Health(
             chassis.duration("health.check-interval", false),
@@ -329,6 +360,55 @@ public final class ChassisConfig {
           "tls.cert", "a certificate file, since chassis.tls.client-ca is set", null);
     }
     return new Tls(cert, key, clientCa, chassis.duration("tls.reload-interval", false));
+  }
+
+  private static GrpcWeb grpcWeb(ConfigReader chassis) {
+    // A list in HOCON; a comma-separated string from CHASSIS_GRPC_WEB_ALLOWED_ORIGINS.
+    String key = "grpc-web.allowed-origins";
+    List<String> listed =
+        chassis.config().getValue(key).valueType() == ConfigValueType.STRING
+            ? List.of(chassis.string(key).split(","))
+            : chassis.strings(key);
+    List<String> origins = new ArrayList<>();
+    for (String origin : listed) {
+      String trimmed = origin.trim();
+      if (trimmed.isEmpty()) {
+        continue;
+      }
+      if (trimmed.equals("*")) {
+        origins.add(trimmed);
+        continue;
+      }
+      URI uri;
+      try {
+        uri = new URI(trimmed.endsWith("/") ? trimmed.substring(0, trimmed.length() - 1) : trimmed);
+      } catch (URISyntaxException e) {
+        throw chassis.invalid(key, "\"*\" or origins such as https://app.example.com", e);
+      }
+      if (uri.getScheme() == null
+          || !(uri.getScheme().equalsIgnoreCase("http")
+              || uri.getScheme().equalsIgnoreCase("https"))
+          || uri.getHost() == null
+          || !uri.getRawPath().isEmpty()
+          || uri.getRawQuery() != null
+          || uri.getRawFragment() != null
+          || uri.getRawUserInfo() != null) {
+        throw chassis.invalid(key, "\"*\" or origins such as https://app.example.com", null);
+      }
+      origins.add(
+          uri.getScheme().toLowerCase(Locale.ROOT)
+              + "://"
+              + uri.getHost().toLowerCase(Locale.ROOT)
+              + (uri.getPort() == -1 ? "" : ":" + uri.getPort()));
+    }
+    return new GrpcWeb(
+        chassis.string("grpc-web.host"),
+        chassis.port("grpc-web.port", true),
+        origins,
+        chassis.duration("grpc-web.cors-max-age", true),
+        chassis.bytes("grpc-web.max-message-size", Integer.MAX_VALUE - 64),
+        chassis.bytes("grpc-web.max-header-size", Integer.MAX_VALUE),
+        chassis.duration("grpc-web.idle-timeout", false));
   }
 
   private static Limits limits(ConfigReader limits) {
@@ -540,6 +620,11 @@ public final class ChassisConfig {
   /** {@code chassis.admin.*}. */
   public Admin admin() {
     return admin;
+  }
+
+  /** {@code chassis.grpc-web.*}. */
+  public GrpcWeb grpcWeb() {
+    return grpcWeb;
   }
 
   /** {@code chassis.health.*}. */

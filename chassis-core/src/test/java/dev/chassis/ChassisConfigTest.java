@@ -31,6 +31,45 @@ class ChassisConfigTest {
     assertThat(config.tls().enabled()).isFalse();
     assertThat(config.consulAddress()).isEmpty();
     assertThat(config.serviceName()).isNotBlank();
+    assertThat(config.grpcWeb().enabled()).isFalse();
+  }
+
+  @Test
+  void grpcWeb_fromTheEnvironment_takesACommaSeparatedOriginList() throws IOException {
+    ChassisConfig config =
+        load(
+            "chassis.grpc.max-inbound-message-size = 1 MiB",
+            Map.of(
+                "CHASSIS_GRPC_WEB_PORT",
+                "8080",
+                "CHASSIS_GRPC_WEB_ALLOWED_ORIGINS",
+                " https://App.Example.com/ , http://localhost:3000"),
+            new Properties());
+
+    assertThat(config.grpcWeb().port()).isEqualTo(8080);
+    assertThat(config.grpcWeb().allowedOrigins())
+        .containsExactly("https://app.example.com", "http://localhost:3000");
+    assertThat(config.grpcWeb().maxMessageSize())
+        .as("follows chassis.grpc.max-inbound-message-size")
+        .isEqualTo(1024 * 1024);
+  }
+
+  @Test
+  void grpcWeb_originsThatAreNotOrigins_stopStartUp() {
+    assertThatThrownBy(
+            () ->
+                ChassisConfig.of(
+                    "chassis.grpc-web.allowed-origins = [\"https://app.example.com/path\"]"))
+        .isInstanceOf(ChassisConfigException.class)
+        .hasMessageContaining("chassis.grpc-web.allowed-origins");
+    assertThatThrownBy(
+            () -> ChassisConfig.of("chassis.grpc-web.allowed-origins = [\"app.example.com\"]"))
+        .isInstanceOf(ChassisConfigException.class);
+    assertThat(
+            ChassisConfig.of("chassis.grpc-web.allowed-origins = [\"*\"]")
+                .grpcWeb()
+                .allowedOrigins())
+        .containsExactly("*");
   }
 
   @Test

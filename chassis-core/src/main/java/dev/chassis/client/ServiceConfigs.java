@@ -1,5 +1,6 @@
 package dev.chassis.client;
 
+import dev.chassis.internal.grpc.DetachedRoundRobinProvider;
 import io.grpc.Status;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -57,7 +58,12 @@ final class ServiceConfigs {
   }
 
   private static Map<String, Object> loadBalancing(ClientSettings settings) {
-    Map<String, Object> policy = Map.of(settings.loadBalancingPolicy(), Map.of());
+    // round_robin is grpc's, with health-check streams kept out of callers' contexts.
+    String name =
+        settings.loadBalancingPolicy().equals("round_robin")
+            ? DetachedRoundRobinProvider.POLICY_NAME
+            : settings.loadBalancingPolicy();
+    Map<String, Object> policy = Map.of(name, Map.of());
     ClientSettings.OutlierDetection outlier = settings.outlierDetection();
     if (outlier == null) {
       return policy;

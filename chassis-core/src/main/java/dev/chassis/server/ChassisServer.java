@@ -6,6 +6,8 @@ import dev.chassis.discovery.consul.ConsulServiceRegistry;
 import dev.chassis.discovery.consul.ConsulSettings;
 import dev.chassis.errors.ErrorInterceptors;
 import dev.chassis.health.ReadinessCheck;
+import dev.chassis.internal.grpcweb.GrpcWebServer;
+import dev.chassis.internal.grpcweb.StaticResources;
 import dev.chassis.internal.health.ReadinessMonitor;
 import dev.chassis.internal.tls.ReloadingTls;
 import dev.chassis.observability.logging.LogContext;
@@ -24,6 +26,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
+import io.grpc.TlsServerCredentials;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -61,6 +64,9 @@ import org.slf4j.LoggerFactory;
  * server.awaitTermination();   // returns after SIGTERM has drained the server
  * }</pre>
  *
+ * <p><b>gRPC-Web</b> ({@code chassis.grpc-web.port}): browsers call the same services, through the
+ * same interceptors, on a port of their own; see {@link Builder#grpcWebResources}.
+ *
  * <p><b>Interceptors</b>, outermost first: tracing (OpenTelemetry server span), metrics (gRFC A66
  * names), logging context ({@code grpc.method} in the MDC) and access log, deadline bounds, rate
  * limit, concurrency limit, error mapping, then the application's own interceptors, then the
@@ -81,6 +87,7 @@ public final class ChassisServer implements AutoCloseable {
   private final ChassisConfig config;
   private final Server server;
   private final @Nullable AdminHttpServer admin;
+  private final @Nullable GrpcWebServer web;
   private final ReadinessMonitor readiness;
   private final PrometheusMeterRegistry meterRegistry;
   private final AutoCloseable systemMetrics;
@@ -99,6 +106,7 @@ public final class ChassisServer implements AutoCloseable {
     this.config = builder.config;
     this.server = started.server;
     this.admin = started.admin;
+    this.web = started.web;
     this.readiness = started.readiness;
     this.meterRegistry = started.meterRegistry;
     this.systemMetrics = started.systemMetrics;
@@ -128,6 +136,11 @@ public final class ChassisServer implements AutoCloseable {
   /** The admin HTTP port actually bound, or -1 when the admin endpoint is disabled. */
   public int adminPort() {
     return admin == null ? -1 : admin.port();
+  }
+
+  /** The gRPC-Web port actually bound, or -1 when gRPC-Web is disabled. */
+  public int grpcWebPort() {
+    return web == null ? -1 : web.port();
   }
 
   /** The configuration this server runs with. */
@@ -192,12 +205,19 @@ public final class ChassisServer implements AutoCloseable {
     Duration delay = min(config.shutdown().drainDelay(), grace);
     sleepUninterruptibly(delay.minusNanos(System.nanoTime() - start));
     server.shutdown();
+    if (web != null) {
+      web.shutdown();
+    }
     // Health Watch streams never end by themselves; end them so they do not hold the drain.
     healthCalls.closeAll(Status.UNAVAILABLE.withDescription("server is shutting down"));
     boolean clean = awaitServer(grace.minusNanos(System.nanoTime() - start));
+    clean &= web == null || awaitWeb(grace.minusNanos(System.nanoTime() - start));
     if (!clean) {
       logger.warn("grace period {} over; cancelling the calls still in flight", grace);
       server.shutdownNow();
+      if (web != null) {
+        web.shutdownNow();
+      }
       awaitServer(FORCED_STOP_WAIT);
     }
     stopResources();
@@ -219,6 +239,9 @@ public final class ChassisServer implements AutoCloseable {
   private void stopResources() {
     if (admin != null) {
       admin.close();
+    }
+    if (web != null) {
+      web.close();
     }
     readiness.close();
     if (registry != null) {
@@ -309,6 +332,29 @@ public final class ChassisServer implements AutoCloseable {
     }
   }
 
+  /** Waits for the gRPC-Web calls in flight, like {@link #awaitServer}. */
+  private boolean awaitWeb(Duration timeout) {
+    GrpcWebServer running = web;
+    if (running == null) {
+      return true;
+    }
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+    try {
+      while (true) {
+        try {
+          return running.awaitTermination(Duration.ofNanos(deadline - System.nanoTime()));
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
   private void awaitUninterruptibly() {
     boolean interrupted = false;
     while (true) {
@@ -359,6 +405,7 @@ public final class ChassisServer implements AutoCloseable {
   private record Started(
       Server server,
       @Nullable AdminHttpServer admin,
+      @Nullable GrpcWebServer web,
       ReadinessMonitor readiness,
       PrometheusMeterRegistry meterRegistry,
       AutoCloseable systemMetrics,
@@ -381,6 +428,8 @@ public final class ChassisServer implements AutoCloseable {
     private @Nullable String inProcessName;
     private @Nullable ServiceRegistry serviceRegistry;
     private @Nullable ReloadingTls tlsReloading;
+    private @Nullable TlsServerCredentials tlsCredentials;
+    private @Nullable String grpcWebResources;
 
     private Builder(ChassisConfig config) {
       this.config = config;
@@ -466,6 +515,17 @@ public final class ChassisServer implements AutoCloseable {
     }
 
     /**
+     * Serves the files in the class-path directory {@code directory} (such as {@code "web"}) on GET
+     * requests to the gRPC-Web port, {@code index.html} at {@code /}: a browser client page, same
+     * origin as its calls. Ignored while {@code chassis.grpc-web.port} is -1. The files are read
+     * once and kept in memory.
+     */
+    public Builder grpcWebResources(String directory) {
+      this.grpcWebResources = directory;
+      return this;
+    }
+
+    /**
      * Serves on grpc's in-process transport named {@code name} instead of the network: same
      * services, interceptors and health, but no admin HTTP endpoint, no signal handling. For tests;
      * chassis-testing's extension uses it.
@@ -510,6 +570,7 @@ public final class ChassisServer implements AutoCloseable {
               config.health().checkTimeout());
       Server server = null;
       AdminHttpServer admin = null;
+      GrpcWebServer web = null;
       List<ServerInterceptor> chain = List.of();
       ServiceRegistry serviceRegistry = null;
       try {
@@ -518,6 +579,18 @@ public final class ChassisServer implements AutoCloseable {
         chain = chain(registry, tracing);
         server = build(health, healthCalls, executor != null ? executor : ownedExecutor, chain);
         server.start();
+        if (inProcessName == null && config.grpcWeb().enabled()) {
+          web =
+              GrpcWebServer.start(
+                  config.grpcWeb(),
+                  server.getServices(),
+                  executor != null ? executor : java.util.Objects.requireNonNull(ownedExecutor),
+                  grpcWebResources == null
+                      ? null
+                      : StaticResources.of(
+                          grpcWebResources, Thread.currentThread().getContextClassLoader()),
+                  tlsCredentials);
+        }
         if (inProcessName == null && config.admin().enabled()) {
           admin =
               AdminHttpServer.start(
@@ -536,6 +609,7 @@ public final class ChassisServer implements AutoCloseable {
                 new Started(
                     server,
                     admin,
+                    web,
                     readiness,
                     registry,
                     systemMetrics,
@@ -546,12 +620,13 @@ public final class ChassisServer implements AutoCloseable {
                     tlsReloading));
         started.installShutdownHandling();
         logger.info(
-            "started {}: gRPC on {}, admin {}, services {}",
+            "started {}: gRPC on {}, admin {}, gRPC-Web {}, services {}",
             config.serviceName(),
             inProcessName == null
                 ? config.grpc().host() + ":" + server.getPort() + tlsMode()
                 : "in-process " + inProcessName,
             admin == null ? "disabled" : "on port " + admin.port(),
+            web == null ? "disabled" : "on port " + web.port() + tlsMode(),
             serviceNames);
         for (LifecycleListener listener : listeners) {
           started.notify(listener, "onStarted", () -> listener.onStarted(started));
@@ -560,6 +635,9 @@ public final class ChassisServer implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         if (admin != null) {
           admin.close();
+        }
+        if (web != null) {
+          web.close();
         }
         if (server != null) {
           server.shutdownNow();
@@ -691,6 +769,7 @@ public final class ChassisServer implements AutoCloseable {
                 tls.clientCa(),
                 tls.reloadInterval());
         tlsReloading = server.reloading();
+        tlsCredentials = (TlsServerCredentials) server.credentials();
         builder = NettyServerBuilder.forAddress(address, server.credentials());
       } else {
         builder = NettyServerBuilder.forAddress(address);

@@ -67,8 +67,13 @@ class LoadBalancingTest {
     ChassisServer b = start("b", () -> false, null);
     await().atMost(Duration.ofSeconds(5)).until(() -> !b.isReady());
     channel = channel(a, b, "health-check-enabled = false");
+    TestServiceGrpc.TestServiceBlockingStub stub = TestServiceGrpc.newBlockingStub(channel);
 
-    assertThat(hits(TestServiceGrpc.newBlockingStub(channel), 20)).containsOnlyKeys("a", "b");
+    // round_robin uses a backend once it is connected; b, NOT_SERVING, is never skipped.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> hits(stub, 20).keySet().equals(keys("a", "b")));
+    assertThat(hits(stub, 40)).containsOnlyKeys("a", "b");
   }
 
   @Test
@@ -150,7 +155,7 @@ class LoadBalancingTest {
                             "minimumHosts", 3.0,
                             "requestVolume", 20.0),
                         "childPolicy",
-                        List.of(Map.of("round_robin", Map.of()))))));
+                        List.of(Map.of("chassis_round_robin", Map.of()))))));
     assertThat(
             Chassis.channel(ChassisConfig.of("chassis.client.health-check-enabled = false"), "x")
                 .serviceConfig())

@@ -1,4 +1,4 @@
-/** grpc-java building blocks shared by Chassis interceptors. Not API. */
+/** grpc-java building blocks shared by Chassis interceptors and channels. Not API. */
 @NullMarked
 package dev.chassis.internal.grpc;
 

@@ -50,6 +50,9 @@ public final class UserServiceMain {
         Chassis.server(config)
             .addService(new UserServiceHandler(repository))
             .readinessCheck(database.isPresent() ? "database" : "repository", repository::ping)
+            // With CHASSIS_GRPC_WEB_PORT set, browsers call the service over gRPC-Web, and the demo
+            // page (the official grpc-web client) is served at / on that port.
+            .grpcWebResources("grpc-web-demo")
             .lifecycleListener(
                 new LifecycleListener() {
                   @Override

@@ -1,0 +1,171 @@
+package dev.chassis.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.chassis.ChassisConfig;
+import dev.chassis.test.v1.TestRequest;
+import dev.chassis.test.v1.TestResponse;
+import dev.chassis.testsupport.GrpcWebTestClient;
+import dev.chassis.testsupport.GrpcWebTestClient.Reply;
+import dev.chassis.testsupport.TestServers;
+import dev.chassis.testsupport.TestServiceImpl;
+import io.grpc.testing.TlsTesting;
+import java.io.File;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * gRPC-Web over HTTP/2, with curl (libcurl on nghttp2) as the foreign client: prior knowledge in
+ * clear text, and ALPN over TLS, the way browsers reach an HTTPS origin.
+ */
+class GrpcWebHttp2Test {
+  private static final String STREAM = "chassis.test.v1.TestService/ServerStream";
+
+  @TempDir Path dir;
+
+  @Test
+  void clearText_priorKnowledge_servesHttp2() throws Exception {
+    requireCurl();
+    try (ChassisServer server = start("")) {
+      Curl reply =
+          curl(
+              "http://127.0.0.1:" + server.grpcWebPort() + "/" + STREAM,
+              "application/grpc-web-text",
+              "--http2-prior-knowledge");
+
+      assertThat(reply.httpVersion()).isEqualTo("2");
+      assertStreamed(GrpcWebTestClient.decodeQuartets(reply.body()), reply);
+    }
+  }
+
+  @Test
+  void tls_negotiatesHttp2WithAlpn_andStillServesHttp11() throws Exception {
+    requireCurl();
+    String tls =
+        """
+        chassis.tls { cert = "%s", key = "%s" }
+        """
+            .formatted(copy("server1.pem"), copy("server1.key"));
+    try (ChassisServer server = start(tls)) {
+      String url = "https://127.0.0.1:" + server.grpcWebPort() + "/" + STREAM;
+
+      Curl h2 = curl(url, "application/grpc-web+proto", "--insecure", "--http2");
+      Curl h1 = curl(url, "application/grpc-web+proto", "--insecure", "--http1.1");
+
+      assertThat(h2.httpVersion()).isEqualTo("2");
+      assertStreamed(h2.body(), h2);
+      assertThat(h1.httpVersion()).isEqualTo("1.1");
+      assertStreamed(h1.body(), h1);
+    }
+  }
+
+  private static void assertStreamed(byte[] body, Curl curl) throws Exception {
+    Reply reply = GrpcWebTestClient.parse(curl.status(), curl.headers(), body);
+    assertThat(reply.httpStatus()).isEqualTo(200);
+    assertThat(reply.messages(TestResponse.parser()))
+        .extracting(TestResponse::getIndex)
+        .containsExactly(0, 1, 2);
+    assertThat(reply.grpcStatus()).isZero();
+  }
+
+  private ChassisServer start(String extra) throws Exception {
+    ChassisConfig config =
+        TestServers.loopback("chassis.grpc-web { host = 127.0.0.1, port = 0 }\n" + extra);
+    return ChassisServer.newBuilder(config).addService(new TestServiceImpl()).start();
+  }
+
+  private record Curl(
+      String httpVersion, int status, Map<String, List<String>> headers, byte[] body) {}
+
+  private Curl curl(String url, String contentType, String... flags) throws Exception {
+    byte[] request =
+        GrpcWebTestClient.frame(TestRequest.newBuilder().setAction("count").setCount(3).build());
+    if (contentType.contains("text")) {
+      request = java.util.Base64.getEncoder().encode(request);
+    }
+    Path requestFile = Files.write(dir.resolve("request"), request);
+    Path bodyFile = dir.resolve("body");
+    Path headerFile = dir.resolve("headers");
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "curl",
+                "--silent",
+                "--show-error",
+                "--max-time",
+                "20",
+                "--output",
+                bodyFile.toString(),
+                "--dump-header",
+                headerFile.toString(),
+                "--write-out",
+                "%{http_version} %{http_code}",
+                "-H",
+                "content-type: " + contentType,
+                "-H",
+                "x-grpc-web: 1",
+                "--data-binary",
+                "@" + requestFile));
+    command.addAll(List.of(flags));
+    command.add(url);
+    Path out = dir.resolve("out");
+    Process process =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    try {
+      assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("curl finished").isTrue();
+    } finally {
+      process.destroyForcibly();
+    }
+    String written = Files.readString(out, StandardCharsets.UTF_8).trim();
+    assertThat(process.exitValue()).as("curl: %s", written).isZero();
+    String[] versionAndStatus = written.split(" ");
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    for (String line : Files.readAllLines(headerFile, StandardCharsets.ISO_8859_1)) {
+      int colon = line.indexOf(':');
+      if (colon > 0) {
+        headers
+            .computeIfAbsent(line.substring(0, colon).trim().toLowerCase(), k -> new ArrayList<>())
+            .add(line.substring(colon + 1).trim());
+      }
+    }
+    return new Curl(
+        versionAndStatus[0],
+        Integer.parseInt(versionAndStatus[1]),
+        headers,
+        Files.readAllBytes(bodyFile));
+  }
+
+  private String copy(String name) throws Exception {
+    Path file = dir.resolve(name);
+    try (InputStream in = TlsTesting.loadCert(name)) {
+      Files.copy(in, file);
+    }
+    return file.toString();
+  }
+
+  /** curl with HTTP/2 (Debian's has it); .ci/run installs it, so only a bare machine skips. */
+  private static void requireCurl() {
+    boolean found = false;
+    String path = System.getenv("PATH");
+    if (path != null) {
+      for (String entry : path.split(File.pathSeparator)) {
+        found |= Files.isExecutable(Path.of(entry, "curl"));
+      }
+    }
+    String message = "needs curl (Debian package curl), which .ci/run installs";
+    if (System.getenv("CI") != null) {
+      assertThat(found).as(message).isTrue();
+    }
+    Assumptions.assumeTrue(found, message);
+  }
+}
