@@ -66,7 +66,7 @@ function userRow(user) {
   tr.append(
     cell(user.getName()),
     cell(user.getEmail(), 'email'),
-    cell(created ? created.toLocaleString() : ''),
+    cell(created ? created.toLocaleString() : '', 'when'),
     cell(user.getId(), 'id'),
   );
   const actions = cell('');

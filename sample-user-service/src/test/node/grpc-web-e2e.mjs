@@ -342,6 +342,12 @@ if (!browser.error) {
         r.notFound = await call('getUser', format, UNKNOWN_ID);
         r.invalid = await call('createUser', format, '', 'not-an-email');
         r.duplicate = await call('createUser', format, 'Ada Again', email.toUpperCase());
+        // grpc-message travels percent-encoded and grpc-web decodes it: a message with '%' and
+        // non-ASCII characters (the email is in it) must arrive exactly as the server wrote it.
+        const unusual = `zoë.100%.${format}.${runId}@exämple.com`;
+        r.unusualCreated = await call('createUser', format, 'Zoë', unusual);
+        r.unusualDuplicate = await call('createUser', format, 'Zoë Again', unusual);
+        r.unusualDuplicate.expectedMessage = `a user with email ${unusual} already exists`;
         r.deleted = await call('deleteUser', format, r.extra[2].user?.id ?? '');
         r.deletedThenGet = await call('getUser', format, r.extra[2].user?.id ?? '');
         r.importUsers = await call('importUsersAsUnary', format);

@@ -146,7 +146,15 @@ class GrpcWebBrowserIT {
     assertError(calls.at("/notFound"), Status.Code.NOT_FOUND)
         .isEqualTo("user " + UNKNOWN_ID + " not found");
     assertError(calls.at("/invalid"), Status.Code.INVALID_ARGUMENT).isNotBlank();
-    assertError(calls.at("/duplicate"), Status.Code.ALREADY_EXISTS).isNotBlank();
+    assertError(calls.at("/duplicate"), Status.Code.ALREADY_EXISTS)
+        .contains(created.at("/user/email").asText().toUpperCase());
+    // '%' and non-ASCII in grpc-message survive the percent-encoding round trip.
+    assertThat(calls.at("/unusualCreated/ok").asBoolean())
+        .as("%s", calls.at("/unusualCreated"))
+        .isTrue();
+    assertError(calls.at("/unusualDuplicate"), Status.Code.ALREADY_EXISTS)
+        .isEqualTo(calls.at("/unusualDuplicate/expectedMessage").asText())
+        .contains("zoë.100%");
     assertThat(calls.at("/deleted/ok").asBoolean()).as("%s", calls.at("/deleted")).isTrue();
     assertError(calls.at("/deletedThenGet"), Status.Code.NOT_FOUND).contains("not found");
     // gRPC-Web has no client or bidirectional streaming: ImportUsers is refused, not half-served.
