@@ -1,6 +1,7 @@
 package dev.chassis.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.chassis.ChassisConfig;
 import dev.chassis.test.v1.TestRequest;
@@ -10,12 +11,16 @@ import dev.chassis.testsupport.GrpcWebTestClient.Reply;
 import dev.chassis.testsupport.TestServers;
 import dev.chassis.testsupport.TestServiceImpl;
 import io.grpc.testing.TlsTesting;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.File;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,6 +74,39 @@ class GrpcWebHttp2Test {
     }
   }
 
+  @Test
+  void aClientLeavingTheConnection_cancelsItsStreams() throws Exception {
+    requireCurl();
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    ChassisConfig config = TestServers.loopback("chassis.grpc-web { host = 127.0.0.1, port = 0 }");
+    try (ChassisServer server =
+        ChassisServer.newBuilder(config)
+            .addService(new TestServiceImpl())
+            .meterRegistry(registry)
+            .start()) {
+      byte[] body =
+          GrpcWebTestClient.frame(
+              TestRequest.newBuilder().setAction("count").setCount(30).setDelayMs(100).build());
+
+      // curl gives up after 1 s of a 3 s stream and closes the HTTP/2 connection.
+      int exit =
+          runCurl(
+              body,
+              "application/grpc-web+proto",
+              "http://127.0.0.1:" + server.grpcWebPort() + "/" + STREAM,
+              "--http2-prior-knowledge",
+              "--max-time",
+              "1");
+
+      assertThat(exit).as("curl timed out (28)").isEqualTo(28);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> registry.scrape().contains("grpc_status=\"CANCELLED\""));
+    } finally {
+      registry.close();
+    }
+  }
+
   private static void assertStreamed(byte[] body, Curl curl) throws Exception {
     Reply reply = GrpcWebTestClient.parse(curl.status(), curl.headers(), body);
     assertThat(reply.httpStatus()).isEqualTo(200);
@@ -90,44 +128,11 @@ class GrpcWebHttp2Test {
   private Curl curl(String url, String contentType, String... flags) throws Exception {
     byte[] request =
         GrpcWebTestClient.frame(TestRequest.newBuilder().setAction("count").setCount(3).build());
-    if (contentType.contains("text")) {
-      request = java.util.Base64.getEncoder().encode(request);
-    }
-    Path requestFile = Files.write(dir.resolve("request"), request);
-    Path bodyFile = dir.resolve("body");
+    int exit = runCurl(request, contentType, url, flags);
+    String written = Files.readString(dir.resolve("out"), StandardCharsets.UTF_8).trim();
+    assertThat(exit).as("curl: %s", written).isZero();
     Path headerFile = dir.resolve("headers");
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                "curl",
-                "--silent",
-                "--show-error",
-                "--max-time",
-                "20",
-                "--output",
-                bodyFile.toString(),
-                "--dump-header",
-                headerFile.toString(),
-                "--write-out",
-                "%{http_version} %{http_code}",
-                "-H",
-                "content-type: " + contentType,
-                "-H",
-                "x-grpc-web: 1",
-                "--data-binary",
-                "@" + requestFile));
-    command.addAll(List.of(flags));
-    command.add(url);
-    Path out = dir.resolve("out");
-    Process process =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-    try {
-      assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("curl finished").isTrue();
-    } finally {
-      process.destroyForcibly();
-    }
-    String written = Files.readString(out, StandardCharsets.UTF_8).trim();
-    assertThat(process.exitValue()).as("curl: %s", written).isZero();
+    Path bodyFile = dir.resolve("body");
     String[] versionAndStatus = written.split(" ");
     Map<String, List<String>> headers = new LinkedHashMap<>();
     for (String line : Files.readAllLines(headerFile, StandardCharsets.ISO_8859_1)) {
@@ -143,6 +148,46 @@ class GrpcWebHttp2Test {
         Integer.parseInt(versionAndStatus[1]),
         headers,
         Files.readAllBytes(bodyFile));
+  }
+
+  /** Runs curl with {@code body} (base64 in text mode); output in body, headers and out. */
+  private int runCurl(byte[] body, String contentType, String url, String... flags)
+      throws Exception {
+    byte[] request = contentType.contains("text") ? Base64.getEncoder().encode(body) : body;
+    Path requestFile = Files.write(dir.resolve("request"), request);
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                "curl",
+                "--silent",
+                "--show-error",
+                "--max-time",
+                "20",
+                "--output",
+                dir.resolve("body").toString(),
+                "--dump-header",
+                dir.resolve("headers").toString(),
+                "--write-out",
+                "%{http_version} %{http_code}",
+                "-H",
+                "content-type: " + contentType,
+                "-H",
+                "x-grpc-web: 1",
+                "--data-binary",
+                "@" + requestFile));
+    command.addAll(List.of(flags)); // a later --max-time wins
+    command.add(url);
+    Process process =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("out").toFile())
+            .start();
+    try {
+      assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("curl finished").isTrue();
+    } finally {
+      process.destroyForcibly();
+    }
+    return process.exitValue();
   }
 
   private String copy(String name) throws Exception {

@@ -223,14 +223,17 @@ final class GrpcWebCall<ReqT, RespT> extends ServerCall<ReqT, RespT> {
               }
               run(
                   () -> {
-                    if (listener != null) {
-                      if (written.isSuccess()) {
-                        listener.onComplete();
-                      } else {
-                        listener.onCancel();
+                    try {
+                      if (listener != null) {
+                        if (written.isSuccess()) {
+                          listener.onComplete();
+                        } else {
+                          listener.onCancel();
+                        }
                       }
+                    } finally {
+                      end();
                     }
-                    end();
                   });
             });
   }
@@ -253,10 +256,13 @@ final class GrpcWebCall<ReqT, RespT> extends ServerCall<ReqT, RespT> {
             : status.asRuntimeException());
     run(
         () -> {
-          if (listener != null) {
-            listener.onCancel();
+          try {
+            if (listener != null) {
+              listener.onCancel();
+            }
+          } finally {
+            end();
           }
-          end();
         });
   }
 
