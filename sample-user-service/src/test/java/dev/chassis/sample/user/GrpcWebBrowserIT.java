@@ -41,7 +41,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>Screenshots of the test page, the refused page and the demo page are kept in {@code
  * target/grpc-web-e2e/} with the driver's JSON ({@code result.json}). Needs Node.js, the npm
  * packages of {@code src/test/node} and Debian's {@code chromium}; without them the test is skipped
- * with a message, except under CI, where it fails. The checks themselves are in {@link GrpcWebE2e}.
+ * with a message, except under CI, where it fails. {@link GrpcWebBrowserTlsIT} runs the same
+ * browser steps over TLS, where Chromium speaks HTTP/2; the checks both share are in {@link
+ * GrpcWebE2e}.
  */
 class GrpcWebBrowserIT {
   private static final List<String> SCREENSHOTS =

@@ -22,8 +22,9 @@ import org.assertj.core.api.AbstractStringAssert;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * The browser driver {@code src/test/node/grpc-web-e2e.mjs} seen from Java, for {@link
- * GrpcWebBrowserIT}: finding Chromium, running the driver, and the checks on the JSON it prints.
+ * The browser driver {@code src/test/node/grpc-web-e2e.mjs} seen from Java, shared by {@link
+ * GrpcWebBrowserIT} (plain HTTP) and {@link GrpcWebBrowserTlsIT} (TLS, HTTP/2): finding Chromium,
+ * running the driver, and the checks both make on the JSON it prints.
  */
 final class GrpcWebE2e {
   /** Where screenshots, the driver's JSON and its log are kept. */
