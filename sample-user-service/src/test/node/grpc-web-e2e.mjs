@@ -3,9 +3,16 @@
 //
 // Usage: node grpc-web-e2e.mjs --endpoint http://127.0.0.1:W --page-port P --out DIR
 //          [--protos DIR] [--chromium /usr/bin/chromium]
+//          [--ca FILE] [--skip demoBundle] [--tag NAME]
 //
 // W is the service's gRPC-Web port; the service must allow the origin http://127.0.0.1:P
-// (CHASSIS_GRPC_WEB_ALLOWED_ORIGINS) and no other. The script
+// (CHASSIS_GRPC_WEB_ALLOWED_ORIGINS) and no other. The endpoint may be https://127.0.0.1:W when
+// the service serves TLS: Node then trusts the CA in --ca FILE, and the browser context ignores
+// certificate errors (see below), so the browser reaches the port as it would a real https://
+// origin, with ALPN, where Chromium uses HTTP/2. The test page stays on plain http://127.0.0.1:P.
+// --skip demoBundle leaves out step 1 (a property of the committed files, not of the transport);
+// step 2 runs only with --protos. --tag NAME adds "-NAME" to the screenshots' names and the page
+// directory, so that two runs can share DIR. The script
 //  1. rebuilds the committed demo bundle in a temporary directory and compares (demoBundle);
 //  2. with --protos (user/v1/user.proto and google/rpc/status.proto by import path), checks the
 //     browser client's message classes against protobufjs (codecs);
@@ -20,7 +27,9 @@
 //     records that its calls fail and why (disallowedOrigin);
 //  6. opens the sample's demo page at W/, creates a user through the form and finds it in the
 //     list, then shows an ALREADY_EXISTS and an INVALID_ARGUMENT error (demoPage).
-// Screenshots go to DIR (test-page.png, disallowed-origin.png, demo-page.png).
+// Screenshots go to DIR (test-page.png, disallowed-origin.png, demo-page.png, or with --tag tls
+// test-page-tls.png and so on). Every request the browser makes to the service is listed with the
+// protocol the browser reports for it (protocol: "http/1.1" or "h2").
 //
 // Prints ONE JSON object on stdout with every observation; diagnostics go to stderr. Exit code 0
 // when every step ran (the Java test asserts on the values; a step that threw records
@@ -29,6 +38,7 @@
 
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -73,14 +83,25 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     protos: { type: 'string' },
     chromium: { type: 'string', default: process.env.CHROMIUM ?? '/usr/bin/chromium' },
+    ca: { type: 'string' },
+    skip: { type: 'string', default: '' },
+    tag: { type: 'string', default: '' },
   },
 });
-if (!args.endpoint || !/^\d+$/.test(args['page-port'] ?? '') || !args.out) {
-  console.error('usage: node grpc-web-e2e.mjs --endpoint http://127.0.0.1:W --page-port P --out DIR'
-    + ' [--protos DIR] [--chromium PATH]');
+const STEPS_TO_SKIP = ['demoBundle'];
+const skip = new Set(args.skip.split(',').filter(Boolean));
+if (!/^https?:\/\//.test(args.endpoint ?? '') || !/^\d+$/.test(args['page-port'] ?? '') || !args.out
+  || ![...skip].every((name) => STEPS_TO_SKIP.includes(name)) || !/^[a-z0-9]*$/.test(args.tag)) {
+  console.error('usage: node grpc-web-e2e.mjs --endpoint http[s]://127.0.0.1:W --page-port P --out DIR'
+    + ' [--protos DIR] [--chromium PATH] [--ca FILE] [--skip demoBundle] [--tag NAME]');
   process.exit(2);
 }
 const endpoint = args.endpoint.replace(/\/+$/, '');
+const secure = endpoint.startsWith('https:');
+// Node trusts only the test CA; without --ca an https endpoint fails verification, as it should.
+const ca = args.ca ? fs.readFileSync(args.ca) : undefined;
+const suffix = args.tag ? `-${args.tag}` : '';
+const screenshot = (name) => `${name}${suffix}.png`;
 const pagePort = Number(args['page-port']);
 const allowedOrigin = `http://127.0.0.1:${pagePort}`;
 const disallowedOrigin = `http://localhost:${pagePort}`;
@@ -100,23 +121,32 @@ async function step(name, fn) {
 
 // --- 1, 2: the committed bundle and the codecs ------------------------------------------------
 
-out.demoBundle = await step('demoBundle', checkDemo);
+if (!skip.has('demoBundle')) out.demoBundle = await step('demoBundle', checkDemo);
 if (args.protos) {
   out.codecs = await step('codecs', () => checkCodecs(path.resolve(args.protos), outDir));
 }
 
 // --- 3: the protocol from Node ----------------------------------------------------------------
 
-/** One HTTP/1.1 exchange with the service; the body is collected whole. */
+/**
+ * One HTTP/1.1 exchange with the service; the body is collected whole. Over https Node offers only
+ * http/1.1 in ALPN, and the protocol the server chose is kept (alpn).
+ */
 function exchange(method, urlPath, headers, body) {
   return new Promise((resolve, reject) => {
-    const request = http.request(`${endpoint}${urlPath}`, { method, headers, timeout: HTTP_MS }, (response) => {
+    const options = secure
+      ? { method, headers, timeout: HTTP_MS, ca, ALPNProtocols: ['http/1.1'] }
+      : { method, headers, timeout: HTTP_MS };
+    const request = (secure ? https : http).request(`${endpoint}${urlPath}`, options, (response) => {
+      // Read now: by 'end' the socket may have gone back to the agent.
+      const alpn = secure ? response.socket.alpnProtocol : undefined;
       const chunks = [];
       response.on('data', (chunk) => chunks.push(chunk));
       response.on('end', () => resolve({
         status: response.statusCode,
         headers: response.headers,
         body: Buffer.concat(chunks),
+        ...(secure ? { alpn } : {}),
       }));
       response.on('error', reject);
     });
@@ -209,6 +239,7 @@ async function grpcWebPost(method, message, { text, origin }) {
     cors: pick(response.headers, CORS_HEADERS),
     bodyBytes: response.body.length,
   };
+  if (secure) result.alpn = response.alpn;
   if (response.status === 200) Object.assign(result, parseFrames(response.body, text));
   return result;
 }
@@ -221,6 +252,7 @@ function preflight(origin, requestHeaders) {
   }).then((response) => ({
     status: response.status,
     cors: pick(response.headers, CORS_HEADERS),
+    ...(secure ? { alpn: response.alpn } : {}),
   }));
 }
 
@@ -242,7 +274,7 @@ out.raw = await step('raw', async () => ({
 
 // --- 4: the test page, served from another origin -----------------------------------------------
 
-const pageDir = path.join(outDir, 'page');
+const pageDir = path.join(outDir, `page${suffix}`);
 await step('buildPage', async () => {
   fs.mkdirSync(pageDir, { recursive: true });
   fs.copyFileSync(path.join(here, 'grpc-web', 'page.html'), path.join(pageDir, 'index.html'));
@@ -315,7 +347,13 @@ out.browser = browser.error ? browser : { version: browser.version() };
 
 if (!browser.error) {
   try {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    // Over https the browser must accept the server's certificate, issued at test time by a
+    // throwaway CA (TestPki) that no browser trusts. Ignoring certificate errors in this one
+    // context is the least machinery that does it; TLS itself, ALPN and HTTP/2 are unchanged.
+    const context = await browser.newContext({
+      viewport: { width: 1100, height: 800 },
+      ...(secure ? { ignoreHTTPSErrors: true } : {}),
+    });
     context.setDefaultTimeout(WAIT_MS);
 
     const page = await context.newPage();
@@ -353,7 +391,7 @@ if (!browser.error) {
         r.importUsers = await call('importUsersAsUnary', format);
         results[format] = r;
       }
-      await page.screenshot({ path: path.join(outDir, 'test-page.png'), fullPage: true });
+      await page.screenshot({ path: path.join(outDir, screenshot('test-page')), fullPage: true });
       return results;
     });
     out.network = {
@@ -380,7 +418,7 @@ if (!browser.error) {
       // The preflight failed, so the POST never left the browser: the user must not exist.
       const listed = await page.evaluate(() => window.grpcWebE2e.listUsers('text'));
       result.createdAnyway = listed.users?.some((u) => u.email === email) ?? null;
-      await foreign.screenshot({ path: path.join(outDir, 'disallowed-origin.png'), fullPage: true });
+      await foreign.screenshot({ path: path.join(outDir, screenshot('disallowed-origin')), fullPage: true });
       result.network = foreignSeen.calls();
       result.consoleErrors = foreignSeen.console.filter((m) => m.type === 'error').map((m) => m.text);
       result.pageErrors = foreignSeen.pageErrors;
@@ -441,7 +479,7 @@ if (!browser.error) {
       result.listBinary = await demo.locator('#list-status').textContent();
       await demo.selectOption('#format', 'text');
       await listDone();
-      await demo.screenshot({ path: path.join(outDir, 'demo-page.png'), fullPage: true });
+      await demo.screenshot({ path: path.join(outDir, screenshot('demo-page')), fullPage: true });
       result.assets = demoResponses;
       result.calls = demoSeen.calls();
       result.pageErrors = demoSeen.pageErrors;
@@ -456,7 +494,7 @@ if (!browser.error) {
 pageServer.closeAllConnections?.();
 pageServer.close();
 
-out.screenshots = Object.fromEntries(['test-page.png', 'disallowed-origin.png', 'demo-page.png'].map((name) => {
+out.screenshots = Object.fromEntries(['test-page', 'disallowed-origin', 'demo-page'].map(screenshot).map((name) => {
   const file = path.join(outDir, name);
   return [name, fs.existsSync(file) ? fs.statSync(file).size : 0];
 }));

@@ -3,23 +3,12 @@ package dev.chassis.sample.user;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.grpc.Status;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,18 +41,13 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>Screenshots of the test page, the refused page and the demo page are kept in {@code
  * target/grpc-web-e2e/} with the driver's JSON ({@code result.json}). Needs Node.js, the npm
  * packages of {@code src/test/node} and Debian's {@code chromium}; without them the test is skipped
- * with a message, except under CI, where it fails.
+ * with a message, except under CI, where it fails. {@link GrpcWebBrowserTlsIT} runs the same
+ * browser steps over TLS, where Chromium speaks HTTP/2; the checks both share are in {@link
+ * GrpcWebE2e}.
  */
 class GrpcWebBrowserIT {
-  private static final Path NODE_PROJECT = Path.of("src", "test", "node");
-  private static final Path OUT = Path.of("target", "grpc-web-e2e");
   private static final List<String> SCREENSHOTS =
       List.of("test-page.png", "disallowed-origin.png", "demo-page.png");
-  private static final Pattern GRPC_WEB_PORT = Pattern.compile("gRPC-Web on port (\\d+)");
-  private static final Pattern UUID =
-      Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
-  private static final String UNKNOWN_ID = "00000000-0000-0000-0000-000000000000";
-  private static final ObjectMapper json = new ObjectMapper();
 
   private static SampleJar jar;
   private static JsonNode result;
@@ -73,35 +57,33 @@ class GrpcWebBrowserIT {
   @BeforeAll
   static void runBrowserAgainstTheJar() throws Exception {
     NodeE2eClient.requireNodeClient();
-    Path chromium = requireChromium();
+    Path chromium = GrpcWebE2e.requireChromium();
     Path protos = Files.createTempDirectory("grpc-web-protos");
     NodeE2eClient.extractProtos(protos);
-    int pagePort = freePort();
+    int pagePort = GrpcWebE2e.freePort();
     allowedOrigin = "http://127.0.0.1:" + pagePort;
     disallowedOrigin = "http://localhost:" + pagePort;
     jar =
         SampleJar.start(
             Map.of("CHASSIS_GRPC_WEB_PORT", "0", "CHASSIS_GRPC_WEB_ALLOWED_ORIGINS", allowedOrigin),
             List.of("-Dchassis.grpc-web.host=127.0.0.1"));
-    int webPort = grpcWebPort();
-    Files.createDirectories(OUT);
-    for (String screenshot : SCREENSHOTS) {
-      Files.deleteIfExists(OUT.resolve(screenshot));
-    }
+    int webPort = GrpcWebE2e.grpcWebPort(jar);
+    GrpcWebE2e.clearScreenshots(SCREENSHOTS);
 
     result =
-        runDriver(
+        GrpcWebE2e.runDriver(
+            "driver.log",
             "--endpoint",
             "http://127.0.0.1:" + webPort,
             "--page-port",
             Integer.toString(pagePort),
             "--out",
-            OUT.toAbsolutePath().toString(),
+            GrpcWebE2e.OUT.toAbsolutePath().toString(),
             "--protos",
             protos.toAbsolutePath().toString(),
             "--chromium",
             chromium.toString());
-    Files.writeString(OUT.resolve("result.json"), result.toPrettyString());
+    Files.writeString(GrpcWebE2e.OUT.resolve("result.json"), result.toPrettyString());
   }
 
   @AfterAll
@@ -116,230 +98,46 @@ class GrpcWebBrowserIT {
   void browser_createGetListAndErrorModel(String format) {
     JsonNode calls = result.at("/formats/" + format);
 
-    JsonNode created = calls.at("/created");
-    assertThat(created.at("/ok").asBoolean()).as("%s", created).isTrue();
-    String id = created.at("/user/id").asText();
-    assertThat(id).matches(UUID);
-    assertThat(created.at("/user/name").asText()).isEqualTo("Ada " + format);
-    assertThat(created.at("/user/createTime").isTextual()).as("create_time decoded").isTrue();
-    JsonNode fetched = calls.at("/fetched");
-    assertThat(fetched.at("/user/id").asText()).as("%s", fetched).isEqualTo(id);
-    assertThat(fetched.at("/user/email").asText()).isEqualTo(created.at("/user/email").asText());
-    assertThat(fetched.at("/user/createTime").asText())
-        .isEqualTo(created.at("/user/createTime").asText());
-    calls.at("/extra").forEach(extra -> assertThat(extra.at("/ok").asBoolean()).isTrue());
-
-    JsonNode listed = calls.at("/listed");
-    assertThat(listed.at("/ok").asBoolean()).as("%s", listed).isTrue();
-    int count = listed.at("/count").asInt();
-    assertThat(count).isGreaterThanOrEqualTo(4);
-    assertThat(calls.at("/listedContainsCreated").asBoolean()).isTrue();
-    assertThat(listed.at("/status/code").asInt()).isEqualTo(Status.Code.OK.value());
-    // One 'data' event per user, in order, then the status (OK) and 'end'; never 'error'.
-    List<String> events = texts(listed.at("/events"));
-    assertThat(events.subList(0, count)).containsOnly("data");
-    assertThat(events.subList(count, events.size()))
-        .contains("status")
-        .doesNotContain("data", "error")
-        .endsWith("end");
-
-    assertError(calls.at("/notFound"), Status.Code.NOT_FOUND)
-        .isEqualTo("user " + UNKNOWN_ID + " not found");
-    assertError(calls.at("/invalid"), Status.Code.INVALID_ARGUMENT).isNotBlank();
-    assertError(calls.at("/duplicate"), Status.Code.ALREADY_EXISTS)
-        .contains(created.at("/user/email").asText().toUpperCase());
-    // '%' and non-ASCII in grpc-message survive the percent-encoding round trip.
-    assertThat(calls.at("/unusualCreated/ok").asBoolean())
-        .as("%s", calls.at("/unusualCreated"))
-        .isTrue();
-    assertError(calls.at("/unusualDuplicate"), Status.Code.ALREADY_EXISTS)
-        .isEqualTo(calls.at("/unusualDuplicate/expectedMessage").asText())
-        .contains("zoë.100%");
-    assertThat(calls.at("/deleted/ok").asBoolean()).as("%s", calls.at("/deleted")).isTrue();
-    assertError(calls.at("/deletedThenGet"), Status.Code.NOT_FOUND).contains("not found");
-    // gRPC-Web has no client or bidirectional streaming: ImportUsers is refused, not half-served.
-    assertError(calls.at("/importUsers"), Status.Code.UNIMPLEMENTED);
+    GrpcWebE2e.assertCreateGetListAndErrorModel(calls, format);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"text", "binary"})
   void browser_sawEveryCallAnsweredInItsOwnEncoding_afterAPreflight(String format) {
-    String contentType =
-        format.equals("text") ? "application/grpc-web-text" : "application/grpc-web+proto";
-    List<JsonNode> posts = new ArrayList<>();
-    List<JsonNode> preflights = new ArrayList<>();
-    result
-        .at("/network/calls")
-        .forEach(
-            call -> {
-              if (call.at("/method").asText().equals("OPTIONS")) {
-                preflights.add(call);
-              } else if (call.at("/contentType").asText().equals(contentType)) {
-                posts.add(call);
-              }
-            });
-
-    assertThat(posts).extracting(call -> call.at("/path").asText()).hasSizeGreaterThan(4);
-    for (JsonNode post : posts) {
-      assertThat(post.at("/status").asInt()).as("%s", post).isEqualTo(200);
-      assertThat(post.at("/corsError").isMissingNode()).as("%s", post).isTrue();
-      String responseType = post.at("/responseContentType").asText();
-      if (format.equals("text")) {
-        assertThat(responseType).as("%s", post).startsWith("application/grpc-web-text");
-      } else {
-        assertThat(responseType)
-            .as("%s", post)
-            .startsWith("application/grpc-web")
-            .doesNotContain("text");
-      }
-    }
-    assertThat(preflights).isNotEmpty();
-    preflights.forEach(
-        preflight ->
-            assertThat(preflight.at("/status").asInt()).as("%s", preflight).isEqualTo(204));
-    assertThat(result.at("/network/pageErrors")).isEmpty();
-    assertThat(result.at("/network/consoleErrors")).isEmpty();
+    GrpcWebE2e.assertEveryCallAnsweredInItsOwnEncoding_afterAPreflight(result, format);
   }
 
   @Test
   void browser_disallowedOrigin_preflightRefusedAndNothingCreated() {
     JsonNode refused = result.at("/disallowedOrigin");
 
-    assertThat(refused.at("/origin").asText()).as("%s", refused).isEqualTo(disallowedOrigin);
-    for (String call : List.of("/getUser", "/createUser")) {
-      assertThat(refused.at(call + "/ok").asBoolean()).as("%s", refused.at(call)).isFalse();
-      assertThat(refused.at(call + "/code").asInt())
-          .as("the call never reached the service: %s", refused.at(call))
-          .isNotIn(Status.Code.OK.value(), Status.Code.NOT_FOUND.value());
-    }
-    assertThat(refused.at("/createdAnyway").isBoolean()).as("%s", refused).isTrue();
-    assertThat(refused.at("/createdAnyway").asBoolean()).isFalse();
-    List<JsonNode> preflights = new ArrayList<>();
-    List<JsonNode> posts = new ArrayList<>();
-    refused
-        .at("/network")
-        .forEach(
-            call -> (call.at("/method").asText().equals("OPTIONS") ? preflights : posts).add(call));
-    assertThat(preflights).isNotEmpty();
-    preflights.forEach(
-        preflight ->
-            assertThat(preflight.at("/status").asInt()).as("%s", preflight).isEqualTo(403));
-    assertThat(posts).isNotEmpty();
-    posts.forEach(
-        post -> {
-          assertThat(post.at("/corsError").asText()).as("%s", post).startsWith("Preflight");
-          assertThat(post.at("/status").isMissingNode()).as("no response: %s", post).isTrue();
-        });
-    assertThat(texts(refused.at("/consoleErrors")))
-        .anySatisfy(
-            message ->
-                assertThat(message)
-                    .contains("from origin '" + disallowedOrigin + "'")
-                    .contains("blocked by CORS policy"));
+    GrpcWebE2e.assertDisallowedOriginRefused(refused, disallowedOrigin);
   }
 
   @Test
   void protocol_corsAnswersWithoutABrowser() {
     JsonNode raw = result.at("/raw");
 
-    JsonNode allowed = raw.at("/preflightAllowed");
-    assertThat(allowed.at("/status").asInt()).as("%s", allowed).isEqualTo(204);
-    assertThat(allowed.at("/cors/access-control-allow-origin").asText()).isEqualTo(allowedOrigin);
-    String allowedHeaders = allowed.at("/cors/access-control-allow-headers").asText().toLowerCase();
-    if (!allowedHeaders.equals("*")) {
-      assertThat(allowedHeaders).contains("content-type", "x-grpc-web", "x-user-agent");
-    }
-    // Expose-Headers counts on the response itself (not on the preflight): without it a page
-    // cannot read grpc-status from a trailers-only answer, nor the rich error details.
-    for (String call : List.of("/createBinary", "/listText", "/notFoundText")) {
-      JsonNode cors = raw.at(call + "/cors");
-      assertThat(cors.at("/access-control-allow-origin").asText())
-          .as("%s", raw.at(call))
-          .isEqualTo(allowedOrigin);
-      assertThat(cors.at("/access-control-expose-headers").asText().toLowerCase())
-          .as("%s", raw.at(call))
-          .contains("grpc-status", "grpc-message", "grpc-status-details-bin");
-    }
-    for (String refused : List.of("/preflightDisallowed", "/postDisallowed")) {
-      assertThat(raw.at(refused + "/status").asInt()).as("%s", raw.at(refused)).isEqualTo(403);
-      assertThat(raw.at(refused + "/cors/access-control-allow-origin").isMissingNode())
-          .as("%s", raw.at(refused))
-          .isTrue();
-    }
+    GrpcWebE2e.assertCorsAnswersWithoutABrowser(raw, allowedOrigin);
   }
 
   @Test
   void protocol_messageFramesThenOneTrailerFrame_inBothEncodings() {
     JsonNode raw = result.at("/raw");
 
-    for (String exchange : List.of("/createBinary", "/listText", "/listBinary")) {
-      JsonNode answer = raw.at(exchange);
-      assertThat(answer.at("/status").asInt()).as("%s", answer).isEqualTo(200);
-      List<JsonNode> frames = list(answer.at("/frames"));
-      assertThat(frames).as("%s", answer).hasSizeGreaterThanOrEqualTo(2);
-      assertThat(frames.subList(0, frames.size() - 1))
-          .allSatisfy(frame -> assertThat(frame.at("/kind").asText()).isEqualTo("data"));
-      JsonNode trailer = frames.get(frames.size() - 1);
-      assertThat(trailer.at("/kind").asText()).as("%s", answer).isEqualTo("trailer");
-      assertThat(trailer.at("/trailers/grpc-status").asText()).isEqualTo("0");
-      assertThat(answer.at("/leftoverBytes").asInt()).isZero();
-    }
-    assertThat(raw.at("/listText/contentType").asText()).startsWith("application/grpc-web-text");
-    for (String exchange : List.of("/notFoundText", "/notFoundBinaryNoOrigin")) {
-      JsonNode answer = raw.at(exchange);
-      assertThat(answer.at("/status").asInt()).as("%s", answer).isEqualTo(200);
-      JsonNode trailer = last(answer.at("/frames"));
-      assertThat(trailer.at("/kind").asText()).as("%s", answer).isEqualTo("trailer");
-      assertThat(trailer.at("/trailers/grpc-status").asText()).isEqualTo("5");
-      assertThat(
-              URLDecoder.decode(
-                  trailer.at("/trailers/grpc-message").asText(), StandardCharsets.UTF_8))
-          .isEqualTo("user " + UNKNOWN_ID + " not found");
-    }
+    GrpcWebE2e.assertMessageFramesThenOneTrailerFrame(raw);
   }
 
   @Test
   void demoPage_createsAUserThroughTheForm_andShowsErrorsAsCodeAndMessage() {
     JsonNode demo = result.at("/demoPage");
 
-    assertThat(demo.at("/error").isMissingNode()).as("%s", demo.at("/error")).isTrue();
-    assertThat(demo.at("/title").asText()).contains("gRPC-Web");
-    assertThat(demo.at("/created/state").asText()).as("%s", demo).isEqualTo("ok");
-    assertThat(demo.at("/created/text").asText()).startsWith("Created Grace Hopper");
-    assertThat(demo.at("/rowFound").asBoolean()).isTrue();
-    assertThat(demo.at("/rowText").asText()).contains("Grace Hopper").containsPattern(UUID);
-    assertThat(demo.at("/rowsAfterCreate").asInt()).isEqualTo(demo.at("/initialRows").asInt() + 1);
-    assertThat(demo.at("/duplicate/text").asText()).startsWith("ALREADY_EXISTS: ");
-    assertThat(demo.at("/invalid/text").asText()).startsWith("INVALID_ARGUMENT: ");
-    assertThat(demo.at("/rowsBinary").asInt()).isEqualTo(demo.at("/rowsAfterCreate").asInt());
-    assertThat(list(demo.at("/assets")))
-        .extracting(asset -> asset.at("/path").asText() + " " + asset.at("/status").asInt())
-        .contains("/ 200", "/demo.js 200", "/demo.css 200");
-    // Same origin: no preflight, and every call answered.
-    assertThat(list(demo.at("/calls")))
-        .isNotEmpty()
-        .allSatisfy(
-            call -> {
-              assertThat(call.at("/method").asText()).isEqualTo("POST");
-              assertThat(call.at("/status").asInt()).isEqualTo(200);
-            });
-    assertThat(demo.at("/pageErrors")).isEmpty();
-    assertThat(demo.at("/consoleErrors")).isEmpty();
+    GrpcWebE2e.assertDemoPageWorked(demo);
   }
 
   @Test
   void screenshots_areKeptAsPngs() throws IOException {
-    byte[] signature = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-
-    for (String name : SCREENSHOTS) {
-      Path file = OUT.resolve(name);
-      assertThat(file)
-          .as("screenshot %s; driver output %s", name, result.at("/screenshots"))
-          .exists();
-      byte[] bytes = Files.readAllBytes(file);
-      assertThat(bytes.length).isGreaterThan(1000);
-      assertThat(java.util.Arrays.copyOf(bytes, 8)).isEqualTo(signature);
-    }
+    GrpcWebE2e.assertScreenshotsKept(SCREENSHOTS, result);
   }
 
   @Test
@@ -355,92 +153,7 @@ class GrpcWebBrowserIT {
   void browserClientCodecs_matchProtobufjs() {
     JsonNode codecs = result.at("/codecs");
 
-    assertThat(list(codecs.at("/cases"))).hasSizeGreaterThan(5);
+    assertThat(GrpcWebE2e.list(codecs.at("/cases"))).hasSizeGreaterThan(5);
     assertThat(codecs.at("/ok").asBoolean()).as("%s", codecs).isTrue();
-  }
-
-  /** Checks a failed call's status code and returns its message for further checks. */
-  private static org.assertj.core.api.AbstractStringAssert<?> assertError(
-      JsonNode call, Status.Code code) {
-    assertThat(call.at("/ok").asBoolean()).as("%s", call).isFalse();
-    assertThat(call.at("/codeName").asText()).as("%s", call).isEqualTo(code.name());
-    assertThat(call.at("/code").asInt()).isEqualTo(code.value());
-    return assertThat(call.at("/message").asText());
-  }
-
-  private static int grpcWebPort() {
-    for (String line : jar.log) {
-      Matcher matcher = GRPC_WEB_PORT.matcher(line);
-      if (matcher.find()) {
-        return Integer.parseInt(matcher.group(1));
-      }
-    }
-    throw new AssertionError("no 'gRPC-Web on port N' in the start-up log: " + jar.log);
-  }
-
-  /** Runs the driver; it exits 0 when every step ran and prints one JSON object. */
-  private static JsonNode runDriver(String... flags) throws Exception {
-    List<String> command = new ArrayList<>(List.of("node", "grpc-web-e2e.mjs"));
-    command.addAll(List.of(flags));
-    // Output to files, not pipes: nothing to drain while waiting, and the wait is bounded.
-    Path stdout = Files.createTempFile("grpc-web-e2e-", ".out");
-    Path stderr = OUT.resolve("driver.log");
-    try {
-      Process node =
-          new ProcessBuilder(command)
-              .directory(NODE_PROJECT.toFile())
-              .redirectOutput(stdout.toFile())
-              .redirectError(stderr.toFile())
-              .start();
-      try {
-        assertThat(node.waitFor(180, TimeUnit.SECONDS)).as("driver finished").isTrue();
-      } finally {
-        node.destroyForcibly();
-      }
-      String out = Files.readString(stdout, StandardCharsets.UTF_8);
-      assertThat(node.exitValue())
-          .as("driver exit status; stdout: %s; stderr: %s", out, Files.readString(stderr))
-          .isZero();
-      return json.readTree(out);
-    } finally {
-      Files.deleteIfExists(stdout);
-    }
-  }
-
-  /**
-   * Debian's Chromium ({@code /usr/bin/chromium}, or {@code $CHROMIUM}), else the test is skipped,
-   * except under CI, where it fails.
-   */
-  private static Path requireChromium() {
-    String configured = System.getenv("CHROMIUM");
-    Path chromium = Path.of(configured != null ? configured : "/usr/bin/chromium");
-    boolean found = Files.isExecutable(chromium);
-    String message =
-        "needs Chromium (Debian package chromium) at " + chromium + "; .ci/run installs it";
-    if (System.getenv("CI") != null) {
-      assertThat(found).as(message).isTrue();
-    }
-    Assumptions.assumeTrue(found, message);
-    return chromium;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
-  private static List<JsonNode> list(JsonNode array) {
-    return StreamSupport.stream(array.spliterator(), false).toList();
-  }
-
-  private static JsonNode last(JsonNode array) {
-    List<JsonNode> nodes = list(array);
-    assertThat(nodes).isNotEmpty();
-    return nodes.get(nodes.size() - 1);
-  }
-
-  private static List<String> texts(JsonNode array) {
-    return list(array).stream().map(JsonNode::asText).toList();
   }
 }
