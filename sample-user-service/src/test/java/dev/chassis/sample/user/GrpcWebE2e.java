@@ -11,10 +11,10 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.StreamSupport;
@@ -87,31 +87,8 @@ final class GrpcWebE2e {
    * which is returned. Its stderr goes to {@code log} in {@link #OUT}.
    */
   static JsonNode runDriver(String log, String... flags) throws Exception {
-    List<String> command = new ArrayList<>(List.of("node", "grpc-web-e2e.mjs"));
-    command.addAll(List.of(flags));
-    // Output to files, not pipes: nothing to drain while waiting, and the wait is bounded.
-    Path stdout = Files.createTempFile("grpc-web-e2e-", ".out");
-    Path stderr = OUT.resolve(log);
-    try {
-      Process node =
-          new ProcessBuilder(command)
-              .directory(NODE_PROJECT.toFile())
-              .redirectOutput(stdout.toFile())
-              .redirectError(stderr.toFile())
-              .start();
-      try {
-        assertThat(node.waitFor(180, TimeUnit.SECONDS)).as("driver finished").isTrue();
-      } finally {
-        node.destroyForcibly();
-      }
-      String out = Files.readString(stdout, StandardCharsets.UTF_8);
-      assertThat(node.exitValue())
-          .as("driver exit status; stdout: %s; stderr: %s", out, Files.readString(stderr))
-          .isZero();
-      return json.readTree(out);
-    } finally {
-      Files.deleteIfExists(stdout);
-    }
+    return NodeE2eClient.runScript(
+        "grpc-web-e2e.mjs", List.of(flags), OUT.resolve(log), Duration.ofSeconds(180));
   }
 
   /**

@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -44,19 +45,33 @@ final class NodeE2eClient {
    * every step ran, whether the steps succeeded or not.
    */
   static JsonNode run(int grpcPort, Path protos, String... flags) throws Exception {
-    List<String> command =
+    List<String> arguments =
         new ArrayList<>(
             List.of(
-                "node",
-                "e2e.mjs",
                 "--target",
                 "127.0.0.1:" + grpcPort,
                 "--protos",
                 protos.toAbsolutePath().toString()));
-    command.addAll(List.of(flags));
-    // Output to files, not pipes: nothing to drain while waiting, and the wait is bounded.
-    Path stdout = Files.createTempFile("node-e2e-", ".out");
+    arguments.addAll(List.of(flags));
     Path stderr = Files.createTempFile("node-e2e-", ".err");
+    try {
+      return runScript("e2e.mjs", arguments, stderr, Duration.ofSeconds(90));
+    } finally {
+      Files.deleteIfExists(stderr);
+    }
+  }
+
+  /**
+   * Runs {@code node script arguments...} in the Node project, waits at most {@code timeout},
+   * requires exit status 0 and returns the one JSON object it printed; stderr goes to {@code
+   * stderr}.
+   */
+  static JsonNode runScript(String script, List<String> arguments, Path stderr, Duration timeout)
+      throws Exception {
+    List<String> command = new ArrayList<>(List.of("node", script));
+    command.addAll(arguments);
+    // Output to files, not pipes: nothing to drain while waiting, and the wait is bounded.
+    Path stdout = Files.createTempFile("node-" + script + "-", ".out");
     try {
       Process node =
           new ProcessBuilder(command)
@@ -65,18 +80,19 @@ final class NodeE2eClient {
               .redirectError(stderr.toFile())
               .start();
       try {
-        assertThat(node.waitFor(90, TimeUnit.SECONDS)).as("node finished").isTrue();
+        assertThat(node.waitFor(timeout.toSeconds(), TimeUnit.SECONDS))
+            .as("%s finished", script)
+            .isTrue();
       } finally {
         node.destroyForcibly();
       }
       String out = Files.readString(stdout, StandardCharsets.UTF_8);
       assertThat(node.exitValue())
-          .as("node exit status; stdout: %s; stderr: %s", out, Files.readString(stderr))
+          .as("%s exit status; stdout: %s; stderr: %s", script, out, Files.readString(stderr))
           .isZero();
       return json.readTree(out);
     } finally {
       Files.deleteIfExists(stdout);
-      Files.deleteIfExists(stderr);
     }
   }
 
