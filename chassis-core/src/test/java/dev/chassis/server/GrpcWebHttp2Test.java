@@ -4,12 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.chassis.ChassisConfig;
+import dev.chassis.security.PeerIdentities;
+import dev.chassis.security.PeerIdentity;
 import dev.chassis.test.v1.TestRequest;
 import dev.chassis.test.v1.TestResponse;
 import dev.chassis.testsupport.GrpcWebTestClient;
 import dev.chassis.testsupport.GrpcWebTestClient.Reply;
 import dev.chassis.testsupport.TestServers;
 import dev.chassis.testsupport.TestServiceImpl;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.testing.TlsTesting;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -25,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,6 +78,53 @@ class GrpcWebHttp2Test {
       assertStreamed(h2.body(), h2);
       assertThat(h1.httpVersion()).isEqualTo("1.1");
       assertStreamed(h1.body(), h1);
+    }
+  }
+
+  @Test
+  void mutualTls_requiresAClientCertificate_andTheCallSeesItsIdentity() throws Exception {
+    requireCurl();
+    AtomicReference<PeerIdentity> seen = new AtomicReference<>();
+    ServerInterceptor recordIdentity =
+        new ServerInterceptor() {
+          @Override
+          public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+              ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+            PeerIdentities.current().ifPresent(seen::set);
+            return next.startCall(call, headers);
+          }
+        };
+    ChassisConfig config =
+        TestServers.loopback(
+            """
+            chassis.grpc-web { host = 127.0.0.1, port = 0 }
+            chassis.tls { cert = "%s", key = "%s", client-ca = "%s" }
+            """
+                .formatted(copy("server1.pem"), copy("server1.key"), copy("ca.pem")));
+    try (ChassisServer server =
+        ChassisServer.newBuilder(config)
+            .addService(new TestServiceImpl())
+            .intercept(recordIdentity)
+            .start()) {
+      String url = "https://127.0.0.1:" + server.grpcWebPort() + "/" + STREAM;
+
+      Curl withCertificate =
+          curl(
+              url,
+              "application/grpc-web+proto",
+              "--insecure",
+              "--http2",
+              "--cert",
+              copy("client.pem"),
+              "--key",
+              copy("client.key"));
+      int withoutCertificate =
+          runCurl(new byte[0], "application/grpc-web+proto", url, "--insecure", "--http2");
+
+      assertThat(withCertificate.httpVersion()).isEqualTo("2");
+      assertStreamed(withCertificate.body(), withCertificate);
+      assertThat(seen.get()).as("the peer identity the chain saw").isNotNull();
+      assertThat(withoutCertificate).as("curl's exit status without a certificate").isNotZero();
     }
   }
 
@@ -192,8 +246,10 @@ class GrpcWebHttp2Test {
 
   private String copy(String name) throws Exception {
     Path file = dir.resolve(name);
-    try (InputStream in = TlsTesting.loadCert(name)) {
-      Files.copy(in, file);
+    if (!Files.exists(file)) {
+      try (InputStream in = TlsTesting.loadCert(name)) {
+        Files.copy(in, file);
+      }
     }
     return file.toString();
   }
