@@ -40,6 +40,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -429,7 +430,7 @@ public final class ChassisServer implements AutoCloseable {
     private @Nullable ServiceRegistry serviceRegistry;
     private @Nullable ReloadingTls tlsReloading;
     private @Nullable TlsServerCredentials tlsCredentials;
-    private @Nullable String grpcWebResources;
+    private @Nullable StaticResources grpcWebResources;
 
     private Builder(ChassisConfig config) {
       this.config = config;
@@ -519,9 +520,13 @@ public final class ChassisServer implements AutoCloseable {
      * requests to the gRPC-Web port, {@code index.html} at {@code /}: a browser client page, same
      * origin as its calls. Ignored while {@code chassis.grpc-web.port} is -1. The files are read
      * once and kept in memory.
+     *
+     * @throws IllegalArgumentException when {@code directory} is blank or climbs out with {@code
+     *     ..}
      */
     public Builder grpcWebResources(String directory) {
-      this.grpcWebResources = directory;
+      this.grpcWebResources =
+          StaticResources.of(directory, Thread.currentThread().getContextClassLoader());
       return this;
     }
 
@@ -584,11 +589,8 @@ public final class ChassisServer implements AutoCloseable {
               GrpcWebServer.start(
                   config.grpcWeb(),
                   server.getServices(),
-                  executor != null ? executor : java.util.Objects.requireNonNull(ownedExecutor),
-                  grpcWebResources == null
-                      ? null
-                      : StaticResources.of(
-                          grpcWebResources, Thread.currentThread().getContextClassLoader()),
+                  executor != null ? executor : Objects.requireNonNull(ownedExecutor),
+                  grpcWebResources,
                   tlsCredentials);
         }
         if (inProcessName == null && config.admin().enabled()) {
