@@ -316,35 +316,29 @@ public final class ChassisServer implements AutoCloseable {
 
   /** Waits for the server; an interrupt must not cut the grace period short. */
   private boolean awaitServer(Duration timeout) {
-    long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
-    boolean interrupted = false;
-    try {
-      while (true) {
-        try {
-          return server.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    return awaitTermination(timeout, nanos -> server.awaitTermination(nanos, TimeUnit.NANOSECONDS));
   }
 
   /** Waits for the gRPC-Web calls in flight, like {@link #awaitServer}. */
   private boolean awaitWeb(Duration timeout) {
     GrpcWebServer running = web;
-    if (running == null) {
-      return true;
-    }
-    boolean interrupted = false;
+    return running == null
+        || awaitTermination(timeout, nanos -> running.awaitTermination(Duration.ofNanos(nanos)));
+  }
+
+  /** Something that stops, waited for up to a number of nanoseconds. */
+  private interface Termination {
+    boolean await(long nanos) throws InterruptedException;
+  }
+
+  /** Waits up to {@code timeout}, through interrupts (the flag is restored). */
+  private static boolean awaitTermination(Duration timeout, Termination termination) {
     long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+    boolean interrupted = false;
     try {
       while (true) {
         try {
-          return running.awaitTermination(Duration.ofNanos(deadline - System.nanoTime()));
+          return termination.await(deadline - System.nanoTime());
         } catch (InterruptedException e) {
           interrupted = true;
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.common.net.HostAndPort;
 import com.google.protobuf.MessageLite;
+import dev.chassis.benchmarks.load.CommandLine;
 import dev.chassis.benchmarks.load.Targets;
 import dev.chassis.benchmarks.servers.BenchUserService;
 import dev.chassis.sample.user.v1.GetUserRequest;
@@ -19,6 +20,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -289,71 +291,30 @@ public final class H2load {
 
   static Options parse(String[] args) {
     Options defaults = Options.defaults("127.0.0.1", 50051);
-    String target = null;
-    String id = defaults.id();
-    long requests = defaults.requests();
-    int duration = 0;
-    int warmup = 0;
-    int clients = 1;
-    int streams = 1;
-    int threads = 1;
-    Integer timeout = null;
-    boolean trailerCheck = true;
-    boolean json = false;
-    for (int i = 0; i < args.length; i++) {
-      String flag = args[i];
-      switch (flag) {
-        case "--json" -> json = true;
-        case "--no-trailer-check" -> trailerCheck = false;
-        default -> {
-          if (!flag.startsWith("-")) {
-            if (target != null) {
-              throw new IllegalArgumentException("unexpected argument: " + flag);
-            }
-            target = flag;
-            continue;
-          }
-          if (i + 1 >= args.length) {
-            throw new IllegalArgumentException(flag + ": missing value");
-          }
-          String value = args[++i];
-          try {
-            switch (flag) {
-              case "-n" -> requests = Long.parseLong(value);
-              case "-D" -> duration = Integer.parseInt(value);
-              case "--warm-up" -> warmup = Integer.parseInt(value);
-              case "-c" -> clients = Integer.parseInt(value);
-              case "-m" -> streams = Integer.parseInt(value);
-              case "-t" -> threads = Integer.parseInt(value);
-              case "--id" -> id = value;
-              case "--timeout" -> timeout = Integer.parseInt(value);
-              default -> throw new IllegalArgumentException("unknown flag: " + flag);
-            }
-          } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(flag + ": not a whole number: " + value, e);
-          }
-        }
-      }
-    }
-    if (target == null) {
+    CommandLine line =
+        CommandLine.parse(
+            args,
+            Set.of("--json", "--no-trailer-check"),
+            Set.of("-n", "-D", "--warm-up", "-c", "-m", "-t", "--id", "--timeout"));
+    if (line.target() == null) {
       throw new IllegalArgumentException("HOST:PORT is required");
     }
-    HostAndPort parsed = Targets.parse(target);
-    String host = parsed.getHost();
-    int port = parsed.getPort();
+    HostAndPort target = Targets.parse(line.target());
+    int duration = line.integer("-D", 0);
+    int warmup = line.integer("--warm-up", 0);
     return new Options(
-        host,
-        port,
-        id,
-        requests,
+        target.getHost(),
+        target.getPort(),
+        line.string("--id", defaults.id()),
+        line.longInteger("-n", defaults.requests()),
         duration,
         warmup,
-        clients,
-        streams,
-        threads,
-        timeout != null ? timeout : 120 + duration + warmup,
-        trailerCheck,
-        json);
+        line.integer("-c", 1),
+        line.integer("-m", 1),
+        line.integer("-t", 1),
+        line.integer("--timeout", 120 + duration + warmup),
+        !line.has("--no-trailer-check"),
+        line.has("--json"));
   }
 
   /**

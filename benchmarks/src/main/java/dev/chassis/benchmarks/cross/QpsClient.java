@@ -2,6 +2,7 @@ package dev.chassis.benchmarks.cross;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.common.net.HostAndPort;
+import dev.chassis.benchmarks.load.CommandLine;
 import dev.chassis.benchmarks.load.Targets;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -145,62 +147,33 @@ public final class QpsClient {
   }
 
   static Options parse(String[] args) {
-    String target = null;
-    int channels = 4;
-    int outstanding = 10;
-    int duration = 10;
-    int warmup = 5;
-    int clientPayload = 0;
-    int serverPayload = 0;
-    String classpath = System.getProperty("java.class.path");
-    boolean json = false;
-    for (int i = 0; i < args.length; i++) {
-      String flag = args[i];
-      if (flag.equals("--json")) {
-        json = true;
-        continue;
-      }
-      if (!flag.startsWith("-")) {
-        if (target != null) {
-          throw new IllegalArgumentException("unexpected argument: " + flag);
-        }
-        target = flag;
-        continue;
-      }
-      if (i + 1 >= args.length) {
-        throw new IllegalArgumentException(flag + ": missing value");
-      }
-      String value = args[++i];
-      try {
-        switch (flag) {
-          case "--channels" -> channels = Integer.parseInt(value);
-          case "--outstanding" -> outstanding = Integer.parseInt(value);
-          case "--duration" -> duration = Integer.parseInt(value);
-          case "--warmup" -> warmup = Integer.parseInt(value);
-          case "--client-payload" -> clientPayload = Integer.parseInt(value);
-          case "--server-payload" -> serverPayload = Integer.parseInt(value);
-          case "--classpath" -> classpath = value;
-          default -> throw new IllegalArgumentException("unknown flag: " + flag);
-        }
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(flag + ": not a whole number: " + value, e);
-      }
-    }
-    if (target == null) {
+    CommandLine line =
+        CommandLine.parse(
+            args,
+            Set.of("--json"),
+            Set.of(
+                "--channels",
+                "--outstanding",
+                "--duration",
+                "--warmup",
+                "--client-payload",
+                "--server-payload",
+                "--classpath"));
+    if (line.target() == null) {
       throw new IllegalArgumentException("HOST:PORT is required");
     }
-    HostAndPort parsed = Targets.parse(target);
+    HostAndPort parsed = Targets.parse(line.target());
     return new Options(
         parsed.getHost(),
         parsed.getPort(),
-        channels,
-        outstanding,
-        duration,
-        warmup,
-        clientPayload,
-        serverPayload,
-        classpath,
-        json);
+        line.integer("--channels", 4),
+        line.integer("--outstanding", 10),
+        line.integer("--duration", 10),
+        line.integer("--warmup", 5),
+        line.integer("--client-payload", 0),
+        line.integer("--server-payload", 0),
+        line.string("--classpath", System.getProperty("java.class.path")),
+        line.has("--json"));
   }
 
   /**

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongFunction;
 import org.jspecify.annotations.Nullable;
@@ -268,97 +269,90 @@ public final class LoadMain {
      * @throws IllegalArgumentException naming the flag, the value and what was expected
      */
     static @Nullable LoadOptions parse(String[] args) {
-      LoadOptions options = new LoadOptions();
-      String target = null;
-      boolean concurrencySet = false;
-      boolean durationSet = false;
-      for (int i = 0; i < args.length; i++) {
-        String flag = args[i];
-        switch (flag) {
-          case "--help", "-h" -> {
-            return null;
-          }
-          case "--json" -> {
-            options.json = true;
-            continue;
-          }
-          default -> {}
-        }
-        if (!flag.startsWith("--")) {
-          if (target != null) {
-            throw new IllegalArgumentException("unexpected argument: " + flag);
-          }
-          target = flag;
-          continue;
-        }
-        if (i + 1 >= args.length) {
-          throw new IllegalArgumentException(flag + ": missing value");
-        }
-        String value = args[++i];
-        try {
-          switch (flag) {
-            case "--target" -> target = value;
-            case "--method" -> options.method = value;
-            case "--rest" -> options.rest = value;
-            case "--concurrency" -> {
-              options.concurrency = positive(flag, Integer.parseInt(value));
-              concurrencySet = true;
-            }
-            case "--rate" -> {
-              options.rate = Double.parseDouble(value);
-              if (!(options.rate > 0)) {
-                throw new IllegalArgumentException(flag + ": " + value + " (expected: > 0)");
-              }
-            }
-            case "--max-outstanding" ->
-                options.maxOutstanding = positive(flag, Integer.parseInt(value));
-            case "--duration" -> {
-              options.duration = duration(flag, value);
-              durationSet = true;
-              if (options.duration.isZero()) {
-                throw new IllegalArgumentException(flag + ": " + value + " (expected: > 0)");
-              }
-            }
-            case "--calls" -> options.calls = positive(flag, Long.parseLong(value));
-            case "--warmup" -> options.warmup = duration(flag, value);
-            case "--connections" -> options.connections = positive(flag, Integer.parseInt(value));
-            case "--timeout" -> {
-              options.timeout = duration(flag, value);
-              if (options.timeout.isZero()) {
-                throw new IllegalArgumentException(flag + ": " + value + " (expected: > 0)");
-              }
-            }
-            case "--id" -> options.id = value;
-            case "--page-size" -> {
-              options.pageSize = Integer.parseInt(value);
-              if (options.pageSize < 0) {
-                throw new IllegalArgumentException(flag + ": " + value + " (expected: >= 0)");
-              }
-            }
-            case "--page-token" -> options.pageToken = value;
-            case "--name" -> options.name = value;
-            case "--email" -> options.email = value;
-            case "--service" -> options.service = value;
-            case "--data-file" -> options.dataFile = value;
-            default -> throw new IllegalArgumentException("unknown flag: " + flag);
-          }
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException(flag + ": not a number: " + value, e);
-        }
+      CommandLine line =
+          CommandLine.parse(
+              args,
+              Set.of("--help", "-h", "--json"),
+              Set.of(
+                  "--target",
+                  "--method",
+                  "--rest",
+                  "--concurrency",
+                  "--rate",
+                  "--max-outstanding",
+                  "--duration",
+                  "--calls",
+                  "--warmup",
+                  "--connections",
+                  "--timeout",
+                  "--id",
+                  "--page-size",
+                  "--page-token",
+                  "--name",
+                  "--email",
+                  "--service",
+                  "--data-file"));
+      if (line.has("--help") || line.has("-h")) {
+        return null;
       }
+      LoadOptions options = new LoadOptions();
+      options.json = line.has("--json");
+      options.method = line.string("--method", options.method);
+      options.rest = line.value("--rest");
+      options.concurrency = positive("--concurrency", line.integer("--concurrency", 10));
+      options.rate = line.decimal("--rate", 0);
+      if (line.value("--rate") != null && !(options.rate > 0)) {
+        throw new IllegalArgumentException("--rate: " + line.value("--rate") + " (expected: > 0)");
+      }
+      options.maxOutstanding =
+          positive("--max-outstanding", line.integer("--max-outstanding", options.maxOutstanding));
+      options.duration = nonZeroDuration(line, "--duration", options.duration);
+      options.calls =
+          line.value("--calls") == null ? 0 : positive("--calls", line.longInteger("--calls", 0));
+      options.warmup =
+          line.value("--warmup") == null
+              ? options.warmup
+              : duration("--warmup", line.string("--warmup", ""));
+      options.connections = positive("--connections", line.integer("--connections", 1));
+      options.timeout = nonZeroDuration(line, "--timeout", options.timeout);
+      options.id = line.string("--id", options.id);
+      options.pageSize = line.integer("--page-size", options.pageSize);
+      if (options.pageSize < 0) {
+        throw new IllegalArgumentException(
+            "--page-size: " + options.pageSize + " (expected: >= 0)");
+      }
+      options.pageToken = line.string("--page-token", options.pageToken);
+      options.name = line.string("--name", options.name);
+      options.email = line.string("--email", options.email);
+      options.service = line.string("--service", options.service);
+      options.dataFile = line.value("--data-file");
+      String target = line.value("--target") != null ? line.value("--target") : line.target();
       if (target == null) {
         throw new IllegalArgumentException("missing target HOST:PORT");
       }
       HostAndPort parsed = Targets.parse(target);
       options.host = parsed.getHost();
       options.port = parsed.getPort();
-      if (options.rate > 0 && concurrencySet) {
+      if (options.rate > 0 && line.value("--concurrency") != null) {
         throw new IllegalArgumentException("--rate and --concurrency exclude each other");
       }
-      if (options.calls > 0 && durationSet) {
+      if (options.calls > 0 && line.value("--duration") != null) {
         throw new IllegalArgumentException("--duration and --calls exclude each other");
       }
       return options;
+    }
+
+    /** The flag's duration, which must not be zero, or {@code fallback} when it is not given. */
+    private static Duration nonZeroDuration(CommandLine line, String flag, Duration fallback) {
+      String value = line.value(flag);
+      if (value == null) {
+        return fallback;
+      }
+      Duration parsed = duration(flag, value);
+      if (parsed.isZero()) {
+        throw new IllegalArgumentException(flag + ": " + value + " (expected: > 0)");
+      }
+      return parsed;
     }
 
     private static int positive(String flag, int value) {

@@ -20,7 +20,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayDeque;
-import java.util.Base64;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.Executor;
@@ -277,9 +276,7 @@ final class GrpcWebCall<ReqT, RespT> extends ServerCall<ReqT, RespT> {
   }
 
   private DefaultHttpContent content(byte[] frame) {
-    // Text mode: each frame is its own padded base64 piece, which the protocol allows.
-    byte[] bytes = format == Format.TEXT ? Base64.getEncoder().encode(frame) : frame;
-    return new DefaultHttpContent(Unpooled.wrappedBuffer(bytes));
+    return new DefaultHttpContent(Unpooled.wrappedBuffer(GrpcWebCodec.onTheWire(format, frame)));
   }
 
   private void end() {

@@ -201,6 +201,11 @@ final class GrpcWebCodec {
     return frame;
   }
 
+  /** A frame as it goes out: as is, or in text mode its own padded base64 piece. */
+  static byte[] onTheWire(Format format, byte[] frame) {
+    return format == Format.TEXT ? Base64.getEncoder().encode(frame) : frame;
+  }
+
   /**
    * The trailer frame's payload: {@code grpc-status}, {@code grpc-message} (percent-encoded) and
    * the trailers, as HTTP/1 header lines with lower-case names.

@@ -39,7 +39,6 @@ import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
-import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -70,12 +69,12 @@ final class GrpcWebHandler extends ChannelInboundHandlerAdapter {
 
   // Event-loop state for the request being read and the call it started.
   private @Nullable HttpRequest request;
+  private @Nullable Format format; // the request's, null when it is not gRPC-Web
   private @Nullable CompositeByteBuf body;
   private int bodyLimit;
   private boolean discarding;
   private boolean keepAlive = true;
-  private @Nullable GrpcWebCall<?, ?> call;
-  private boolean busy;
+  private @Nullable GrpcWebCall<?, ?> call; // in flight; an HTTP/1.1 connection runs one at a time
 
   GrpcWebHandler(GrpcWebServer server, boolean http2) {
     this.server = server;
@@ -84,7 +83,7 @@ final class GrpcWebHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (busy) {
+    if (call != null) {
       // HTTP/1.1 pipelining: hold the next request until this call's response is complete.
       deferred.add(msg);
       ctx.channel().config().setAutoRead(false);
@@ -109,6 +108,7 @@ final class GrpcWebHandler extends ChannelInboundHandlerAdapter {
   private void begin(ChannelHandlerContext ctx, HttpRequest started) {
     releaseBody();
     discarding = false;
+    format = null;
     if (started.decoderResult().isFailure()) {
       Throwable cause = started.decoderResult().cause();
       HttpResponseStatus status =
@@ -122,7 +122,7 @@ final class GrpcWebHandler extends ChannelInboundHandlerAdapter {
     }
     keepAlive = http2 || HttpUtil.isKeepAlive(started);
     request = started;
-    Format format = Format.of(started.headers().get(HttpHeaderNames.CONTENT_TYPE));
+    format = Format.of(started.headers().get(HttpHeaderNames.CONTENT_TYPE));
     bodyLimit =
         started.method().equals(HttpMethod.POST) && format != null
             ? bodyLimit(format, server.settings().maxMessageSize())
@@ -158,7 +158,7 @@ final class GrpcWebHandler extends ChannelInboundHandlerAdapter {
     request = null;
     discarding = true;
     keepAlive = false; // the rest of the body is still coming; the connection cannot be reused
-    Format format = Format.of(current.headers().get(HttpHeaderNames.CONTENT_TYPE));
+    Format format = this.format;
     if (format != null && current.method().equals(HttpMethod.POST)) {
       respondStatus(
           ctx,
@@ -186,7 +186,7 @@ final class GrpcWebHandler extends ChannelInboundHandlerAdapter {
       preflight(ctx, current, origin);
       return;
     }
-    Format format = Format.of(headers.get(HttpHeaderNames.CONTENT_TYPE));
+    Format format = this.format;
     if (method.equals(HttpMethod.POST) && format != null) {
       startCall(ctx, current, format, origin, bytes);
       return;
@@ -343,7 +343,6 @@ final class GrpcWebHandler extends ChannelInboundHandlerAdapter {
             () -> callEnded(ctx, started.get()));
     started.set(created);
     call = created;
-    busy = true;
     server.callStarted(created);
     created.start((ServerMethodDefinition<Object, Object>) definition, metadata);
   }
@@ -367,7 +366,6 @@ final class GrpcWebHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     call = null;
-    busy = false;
     if (http2) {
       return; // the stream ended with the response
     }
@@ -375,10 +373,10 @@ final class GrpcWebHandler extends ChannelInboundHandlerAdapter {
       ctx.close();
       return;
     }
-    while (!busy && !deferred.isEmpty()) {
+    while (call == null && !deferred.isEmpty()) {
       read(ctx, deferred.remove());
     }
-    if (!busy) {
+    if (call == null) {
       ctx.channel().config().setAutoRead(true);
     }
   }
@@ -419,9 +417,9 @@ final class GrpcWebHandler extends ChannelInboundHandlerAdapter {
     byte[] frame =
         GrpcWebCodec.frame(
             GrpcWebCodec.TRAILER_FLAG, GrpcWebCodec.trailerBlock(status, new Metadata()));
-    byte[] bytes = format == Format.TEXT ? Base64.getEncoder().encode(frame) : frame;
     ctx.write(head);
-    ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes)));
+    ctx.write(
+        new DefaultHttpContent(Unpooled.wrappedBuffer(GrpcWebCodec.onTheWire(format, frame))));
     ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(closeIfDone());
   }
 
